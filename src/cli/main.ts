@@ -1,0 +1,67 @@
+/**
+ * `main(argv, io) → exit code`: the whole command line, testable without a process.
+ * One file per subcommand; this one only dispatches.
+ */
+import { readFileSync } from 'node:fs';
+import { ELECTION_INSPECT_HELP, runElectionInspect } from './election-inspect.ts';
+import { type CliIo, EXIT } from './io.ts';
+
+export const VERSION: string = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+type Command = {
+  summary: string;
+  help: string;
+  run: (argv: readonly string[], io: CliIo) => Promise<number>;
+};
+
+const COMMANDS: Record<string, Command> = {
+  'election inspect': {
+    summary: 'print the contests, ballot styles and targets of an election definition',
+    help: ELECTION_INSPECT_HELP,
+    run: runElectionInspect,
+  },
+};
+
+/** Subcommands registered by other modules (kept here so the help lists them all). */
+export function registerCommand(name: string, command: Command): void {
+  COMMANDS[name] = command;
+}
+
+export function mainHelp(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
+  return `ballot-tally ${VERSION}: an independent tallier for scanned paper ballots
+
+Usage: ballot-tally COMMAND [options]
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`)
+  .join('\n')}
+
+Every command takes --help and --json (results as JSON on stdout; logs and progress on stderr).
+Exit codes: 0 done and all recorded; 1 done, but something needs attention (review, rejection,
+differences); 2 bad usage or configuration, nothing done.
+`;
+}
+
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    io.stdout.write(mainHelp());
+    return argv.length === 0 ? EXIT.usage : EXIT.ok;
+  }
+  if (argv[0] === '--version' || argv[0] === '-V') {
+    io.stdout.write(`${VERSION}\n`);
+    return EXIT.ok;
+  }
+  for (const words of [2, 1]) {
+    const name = argv.slice(0, words).join(' ');
+    const command = COMMANDS[name];
+    if (command) return command.run(argv.slice(words), io);
+  }
+  io.stderr.write(
+    `ballot-tally: Expected a command but received "${argv.slice(0, 2).join(' ')}"\n\n${mainHelp()}`,
+  );
+  return EXIT.usage;
+}

@@ -1,0 +1,71 @@
+/**
+ * Calibration profiles: the thresholds that turn continuous fill scores into marked / marginal / unmarked.
+ * Kept apart from the election: the same election is scanned on different scanners and paper.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { parseWith, type Result } from './result.ts';
+
+const Fraction = z.number().min(0).max(1);
+
+export const CalibrationSchema = z
+  .object({
+    schemaVersion: z.literal(1),
+    /** `<scanner>-<paper>` style name, e.g. `default`, `generator-gray`. */
+    name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/),
+    description: z.string().default(''),
+    thresholds: z.object({
+      /** fill01 at or above which a target is a definite mark. */
+      definite: Fraction,
+      /** fill01 at or above which (and below definite) a target is marginal and goes to review. */
+      marginal: Fraction,
+      /** ink fraction in a write-in area above which something was written there. */
+      writeInInk: Fraction,
+    }),
+    /** How the numbers were made (command, data, date), for people reviewing a report. */
+    provenance: z.string().default(''),
+  })
+  .refine((c) => c.thresholds.marginal <= c.thresholds.definite, {
+    message: 'number at most thresholds.definite',
+    path: ['thresholds', 'marginal'],
+  });
+export type Calibration = z.infer<typeof CalibrationSchema>;
+
+export function parseCalibration(value: unknown): Result<Calibration> {
+  return parseWith(CalibrationSchema, value);
+}
+
+const CALIBRATION_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'calibration');
+
+/**
+ * Load a profile by name (a file `calibration/<name>.json` shipped with the tool) or by path.
+ * Never throws: a missing or invalid file is an error message naming it.
+ */
+export function loadCalibration(nameOrPath = 'default'): Result<Calibration> {
+  const isName = /^[a-z0-9][a-z0-9._-]*$/.test(nameOrPath) && !nameOrPath.endsWith('.json');
+  const path = isName ? join(CALIBRATION_DIR, `${nameOrPath}.json`) : nameOrPath;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    return {
+      ok: false,
+      errors: [
+        `Expected a readable calibration file at ${path} but ${(error as NodeJS.ErrnoException).code ?? 'could not read it'}`,
+      ],
+    };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    return {
+      ok: false,
+      errors: [`Expected JSON in ${path} but it did not parse: ${(error as Error).message}`],
+    };
+  }
+  const parsed = parseCalibration(json);
+  return parsed.ok ? parsed : { ok: false, errors: parsed.errors.map((e) => `${path}: ${e}`) };
+}
