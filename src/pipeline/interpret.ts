@@ -1,0 +1,405 @@
+/**
+ * Interpret stage: from the decoded pages of one sheet to marks, votes and adjudication reasons.
+ *
+ * register (timing-mark grid per page) → identify (which ballot style, sheet and side each page is) →
+ * score (fill of every target) → interpret (thresholds from calibration, contest rules). Pure: the same
+ * pages, election and calibration give the same outcome, with no I/O.
+ */
+import {
+  type AccuvoteMetadata,
+  accuvoteBackFor,
+  bitsFromBottomRow,
+  decodeAccuvote,
+  sheetForCardNumber,
+} from '../election/accuvote.ts';
+import type { Calibration } from '../election/calibration.ts';
+import {
+  type Election,
+  layoutFor,
+  PAPER_GRIDS,
+  type SheetSideLayout,
+  type Side,
+} from '../election/election.ts';
+import type { GrayImage } from '../image.ts';
+import {
+  type AdjudicationReason,
+  type AdjudicationReasonType,
+  type ContestResult,
+  DEFAULT_REVIEW_REASONS,
+  type MarkStatus,
+  type PageInfo,
+  type RejectReason,
+  type SheetOutcome,
+  type TargetResult,
+} from './outcome.ts';
+import { gridScaleAt, gridToPixel, type RegisterOk, registerPage } from './register.ts';
+import { scoreBubble, scoreWriteInArea } from './score.ts';
+
+export interface SheetPage extends GrayImage {
+  /** resolution the file states, if any */
+  readonly statedDpi?: number | undefined;
+  /** which input image it came from (0, 1) and which page of it */
+  readonly imageIndex: number;
+  readonly page: number;
+}
+
+export interface InterpretOptions {
+  /** sheets of a single-style election need no metadata; others can be told their style */
+  readonly ballotStyleId?: string;
+  /** adjudication reasons that send a sheet to review (default DEFAULT_REVIEW_REASONS) */
+  readonly reviewReasons?: readonly AdjudicationReasonType[];
+}
+
+interface RegisteredPage {
+  readonly page: SheetPage;
+  readonly reg: RegisterOk;
+  readonly meta: AccuvoteMetadata | { side: 'unknown'; reason: string };
+}
+
+function reject(reason: RejectReason, detail: string, imageIndex?: number): SheetOutcome {
+  return imageIndex === undefined
+    ? { type: 'rejected', reason, detail }
+    : { type: 'rejected', reason, detail, imageIndex };
+}
+
+/** Share of clearly dark pixels on a page (sampled): a blank page has almost none. */
+export function inkShare(image: GrayImage): number {
+  let dark = 0;
+  let n = 0;
+  const { data } = image;
+  for (let i = 0; i < data.length; i += 97) {
+    if ((data[i] ?? 255) < 100) dark++;
+    n++;
+  }
+  return n ? dark / n : 0;
+}
+
+function registerReject(page: SheetPage, reason: string, detail: string): SheetOutcome {
+  const where = `image ${page.imageIndex + 1}${page.page ? ` page ${page.page + 1}` : ''}`;
+  if (reason === 'no-timing-marks' && inkShare(page) < 0.002)
+    return reject('blank-page', `${where}: the page is blank (no ink found)`, page.imageIndex);
+  const mapped: RejectReason =
+    reason === 'wrong-paper-size'
+      ? 'wrong-paper-size'
+      : reason === 'ambiguous-grid'
+        ? 'ambiguous-grid'
+        : reason === 'invalid-image'
+          ? 'corrupt-image'
+          : reason === 'cv-error'
+            ? 'processing-error'
+            : 'no-timing-marks';
+  return reject(mapped, `${where}: ${detail}`, page.imageIndex);
+}
+
+function sameElectionDate(meta: RegisteredPage['meta'], election: Election): boolean {
+  if (meta.side !== 'back') return true;
+  const expected = accuvoteBackFor(election);
+  return (
+    meta.electionDay === expected.electionDay &&
+    meta.electionMonth === expected.electionMonth &&
+    meta.electionYear === expected.electionYear
+  );
+}
+
+/** Which (style, sheet) and which side each registered page is. */
+function identify(
+  pages: readonly RegisteredPage[],
+  election: Election,
+  options: InterpretOptions,
+):
+  | {
+      ok: true;
+      ballotStyleId: string;
+      sheetNumber: number;
+      precinctNumber?: number;
+      sides: Map<Side, RegisteredPage>;
+    }
+  | { ok: false; outcome: SheetOutcome } {
+  const sheets = [...new Set(election.layouts.map((l) => `${l.ballotStyleId}\u0000${l.sheetNumber}`))].map(
+    (k) => {
+      const [ballotStyleId = '', sheet = '1'] = k.split('\u0000');
+      return { ballotStyleId, sheetNumber: Number(sheet) };
+    },
+  );
+  for (const p of pages) {
+    if (!sameElectionDate(p.meta, election)) {
+      const m = p.meta as Extract<AccuvoteMetadata, { side: 'back' }>;
+      const want = accuvoteBackFor(election);
+      return {
+        ok: false,
+        outcome: reject(
+          'wrong-election',
+          `image ${p.page.imageIndex + 1}: the sheet is for an election on ${2000 + m.electionYear}-${m.electionMonth}-${m.electionDay}, not ${2000 + want.electionYear}-${want.electionMonth}-${want.electionDay}`,
+          p.page.imageIndex,
+        ),
+      };
+    }
+  }
+  const fronts = pages.filter((p) => p.meta.side === 'front');
+  const backs = pages.filter((p) => p.meta.side === 'back');
+  if (fronts.length > 1 || backs.length > 1)
+    return {
+      ok: false,
+      outcome: reject(
+        'page-mismatch',
+        `both images read as the ${fronts.length > 1 ? 'front' : 'back'} of a sheet`,
+      ),
+    };
+
+  let ballotStyleId: string | undefined;
+  let sheetNumber = 1;
+  let precinctNumber: number | undefined;
+  const front = fronts[0];
+  if (front && front.meta.side === 'front') {
+    const found = sheetForCardNumber(election, front.meta.cardNumber);
+    if (!found && !options.ballotStyleId)
+      return {
+        ok: false,
+        outcome: reject(
+          'unknown-ballot-style',
+          `image ${front.page.imageIndex + 1}: card number ${front.meta.cardNumber} is not a ballot style of this election`,
+          front.page.imageIndex,
+        ),
+      };
+    ballotStyleId = found?.ballotStyleId;
+    sheetNumber = found?.sheetNumber ?? 1;
+    precinctNumber = front.meta.batchOrPrecinctNumber;
+  }
+  if (options.ballotStyleId) ballotStyleId = options.ballotStyleId;
+  if (!ballotStyleId) {
+    const only = sheets.length === 1 ? sheets[0] : undefined;
+    if (!only) {
+      const why = pages
+        .map((p) => (p.meta.side === 'unknown' ? p.meta.reason : `read as ${p.meta.side}`))
+        .join('; ');
+      return {
+        ok: false,
+        outcome: reject(
+          'unreadable-metadata',
+          `the ballot style could not be read (${why}) and the election has ${sheets.length} sheet layouts`,
+        ),
+      };
+    }
+    ballotStyleId = only.ballotStyleId;
+    sheetNumber = only.sheetNumber;
+  }
+  if (!election.ballotStyles.some((b) => b.id === ballotStyleId))
+    return {
+      ok: false,
+      outcome: reject('unknown-ballot-style', `ballot style "${ballotStyleId}" is not in this election`),
+    };
+
+  const sides = new Map<Side, RegisteredPage>();
+  if (front) sides.set('front', front);
+  if (backs[0]) sides.set('back', backs[0]);
+  for (const p of pages) {
+    if (p === front || p === backs[0]) continue;
+    // Unidentified pages take the free side, in the order given.
+    const free: Side | undefined = !sides.has('front') ? 'front' : !sides.has('back') ? 'back' : undefined;
+    if (free) sides.set(free, p);
+  }
+  return {
+    ok: true,
+    ballotStyleId,
+    sheetNumber,
+    ...(precinctNumber !== undefined ? { precinctNumber } : {}),
+    sides,
+  };
+}
+
+const STANDARD_DPI = [150, 200, 240, 300, 400, 600];
+
+/** Resolution of a page: as the file states it, else from its width (snapped to a standard scanner setting). */
+function pageDpi(page: SheetPage, election: Election): number {
+  if (page.statedDpi) return page.statedDpi;
+  const fromWidth = Math.min(page.widthPx, page.heightPx) / PAPER_GRIDS[election.paper].widthIn;
+  const near = STANDARD_DPI.find((d) => Math.abs(fromWidth - d) / d < 0.04);
+  return near ?? Math.round(fromWidth);
+}
+
+function statusOf(fill01: number, calibration: Calibration): MarkStatus {
+  if (fill01 >= calibration.thresholds.definite) return 'marked';
+  if (fill01 >= calibration.thresholds.marginal) return 'marginal';
+  return 'unmarked';
+}
+
+/** The write-in area of a target: as defined, or the blank line left of the oval on AccuVote-style ballots. */
+function writeInAreaOf(t: SheetSideLayout['targets'][number]) {
+  if (t.type !== 'write-in') return undefined;
+  return t.writeInArea ?? { column: t.column - 6.5, row: t.row - 0.75, width: 5.7, height: 0.85 };
+}
+
+function scoreSide(layout: SheetSideLayout, p: RegisteredPage, calibration: Calibration): TargetResult[] {
+  const { grid } = p.reg;
+  return layout.targets.map((t) => {
+    const at = { column: t.column, row: t.row };
+    const centre = gridToPixel(grid, at);
+    const scale = gridScaleAt(grid, at);
+    const ahead = gridToPixel(grid, { column: t.column + 1, row: t.row });
+    const angleRad = Math.atan2(ahead.yPx - centre.yPx, ahead.xPx - centre.xPx);
+    const s = scoreBubble(p.page, {
+      centre,
+      pxPerColumn: scale.pxPerColumn,
+      pxPerRow: scale.pxPerRow,
+      angleRad,
+    });
+    const result: TargetResult = {
+      contestId: t.contestId,
+      optionId: t.optionId,
+      type: t.type,
+      side: layout.side,
+      column: t.column,
+      row: t.row,
+      fill01: s.fill01,
+      status: statusOf(s.fill01, calibration),
+      centrePx: s.centre,
+      halfWidthPx: s.halfWidthPx,
+      halfHeightPx: s.halfHeightPx,
+    };
+    const area = writeInAreaOf(t);
+    if (area) {
+      const corner = gridToPixel(grid, { column: area.column, row: area.row });
+      const areaScale = gridScaleAt(grid, {
+        column: area.column + area.width / 2,
+        row: area.row + area.height / 2,
+      });
+      result.writeInInk01 = scoreWriteInArea(p.page, {
+        corner,
+        widthPx: area.width * areaScale.pxPerColumn,
+        heightPx: area.height * areaScale.pxPerRow,
+        angleRad,
+      });
+    }
+    return result;
+  });
+}
+
+/** Contest rules: votes, overvotes, undervotes; adjudication reasons with evidence. */
+export function applyContestRules(
+  election: Election,
+  layouts: readonly SheetSideLayout[],
+  targets: readonly TargetResult[],
+  calibration: Calibration,
+): { contests: ContestResult[]; reasons: AdjudicationReason[] } {
+  const contestIds: string[] = [];
+  for (const l of layouts)
+    for (const t of l.targets) if (!contestIds.includes(t.contestId)) contestIds.push(t.contestId);
+  const contests: ContestResult[] = [];
+  const reasons: AdjudicationReason[] = [];
+  for (const contestId of contestIds) {
+    const contest = election.contests.find((c) => c.id === contestId);
+    const seats = contest?.type === 'candidate' ? contest.seats : 1;
+    const mine = targets.filter((t) => t.contestId === contestId);
+    // An option with several targets (cross-endorsement) is one vote however many are marked.
+    const marked = [...new Set(mine.filter((t) => t.status === 'marked').map((t) => t.optionId))];
+    const overvote = marked.length > seats;
+    contests.push({
+      contestId,
+      votes: overvote ? [] : marked,
+      marked,
+      overvote,
+      undervotes: overvote ? 0 : seats - marked.length,
+    });
+    if (overvote) reasons.push({ type: 'overvote', contestId, optionIds: marked, seats });
+    else if (marked.length < seats)
+      reasons.push({ type: 'undervote', contestId, votes: marked.length, seats });
+    for (const t of mine) {
+      if (t.status === 'marginal')
+        reasons.push({ type: 'marginal-mark', contestId, optionId: t.optionId, fill01: t.fill01 });
+      if (t.type === 'write-in' && t.status === 'marked')
+        reasons.push({ type: 'write-in', contestId, optionId: t.optionId });
+      if (
+        t.type === 'write-in' &&
+        t.status === 'unmarked' &&
+        t.writeInInk01 !== undefined &&
+        t.writeInInk01 >= calibration.thresholds.writeInInk
+      )
+        reasons.push({
+          type: 'unmarked-write-in',
+          contestId,
+          optionId: t.optionId,
+          writeInInk01: t.writeInInk01,
+        });
+    }
+  }
+  if (targets.length > 0 && targets.every((t) => t.status === 'unmarked'))
+    reasons.unshift({ type: 'blank-ballot' });
+  return { contests, reasons };
+}
+
+/**
+ * Interpret one sheet from its pages (front and back in either order; one page for a one-sided scan).
+ * Never throws for bad input: every failure is a `rejected` outcome with a reason and detail.
+ */
+export function interpretSheet(
+  pages: readonly SheetPage[],
+  election: Election,
+  calibration: Calibration,
+  options: InterpretOptions = {},
+): SheetOutcome {
+  if (pages.length === 0) return reject('missing-page', 'no image was given for this sheet');
+  const registered: RegisteredPage[] = [];
+  for (const page of pages) {
+    const reg = registerPage(page, {
+      paper: election.paper,
+      ...(page.statedDpi ? { dpi: page.statedDpi } : {}),
+    });
+    if (reg.type !== 'ok') return registerReject(page, reg.reason, reg.detail);
+    const meta =
+      election.metadataEncoding === 'timing-marks'
+        ? decodeAccuvote(bitsFromBottomRow(reg.bottomRowBits))
+        : { side: 'unknown' as const, reason: 'QR-code metadata is not read yet' };
+    registered.push({ page, reg, meta });
+  }
+  const id = identify(registered, election, options);
+  if (!id.ok) return id.outcome;
+
+  const style = election.ballotStyles.find((b) => b.id === id.ballotStyleId);
+  const precinctId =
+    style && style.precinctIds.length > 1 && id.precinctNumber !== undefined
+      ? (election.precincts[id.precinctNumber - 1]?.id ?? style.precinctIds[0] ?? '')
+      : (style?.precinctIds[0] ?? '');
+
+  const layouts: SheetSideLayout[] = [];
+  const targets: TargetResult[] = [];
+  const pageInfos: PageInfo[] = [];
+  for (const side of ['front', 'back'] as const) {
+    const p = id.sides.get(side);
+    const layout = layoutFor(election, id.ballotStyleId, id.sheetNumber, side);
+    if (!p) {
+      if (layout && layout.targets.length > 0)
+        return reject(
+          'missing-page',
+          `the ${side} of the sheet is missing and it has ${layout.targets.length} targets`,
+        );
+      continue;
+    }
+    pageInfos.push({
+      side,
+      imageIndex: p.page.imageIndex,
+      page: p.page.page,
+      widthPx: p.page.widthPx,
+      heightPx: p.page.heightPx,
+      dpi: pageDpi(p.page, election),
+      rotated180: p.reg.rotated180,
+      marksInferred: p.reg.marksInferred,
+      warnings: [...p.reg.warnings],
+    });
+    if (!layout) continue;
+    layouts.push(layout);
+    targets.push(...scoreSide(layout, p, calibration));
+  }
+  const { contests, reasons } = applyContestRules(election, layouts, targets, calibration);
+  const review = options.reviewReasons ?? DEFAULT_REVIEW_REASONS;
+  return {
+    type: 'interpreted',
+    ballotStyleId: id.ballotStyleId,
+    precinctId,
+    sheetNumber: id.sheetNumber,
+    pages: pageInfos,
+    targets,
+    contests,
+    reasons,
+    needsReview: reasons.some((r) => review.includes(r.type)),
+  };
+}

@@ -1,0 +1,131 @@
+/**
+ * What interpreting one sheet produces: plain, zod-checked data (it crosses the worker boundary).
+ * Every unhappy outcome is a tagged variant with its evidence, never an exception.
+ */
+import { z } from 'zod';
+
+export const MarkStatusSchema = z.enum(['marked', 'marginal', 'unmarked']);
+export type MarkStatus = z.infer<typeof MarkStatusSchema>;
+
+export const TargetResultSchema = z.object({
+  contestId: z.string(),
+  optionId: z.string(),
+  type: z.enum(['option', 'write-in']),
+  side: z.enum(['front', 'back']),
+  column: z.number(),
+  row: z.number(),
+  /** continuous fill of the oval interior, 0..1 */
+  fill01: z.number(),
+  status: MarkStatusSchema,
+  /** where it was measured, in the pixels of that side's image (for overlays and reports) */
+  centrePx: z.object({ xPx: z.number(), yPx: z.number() }),
+  halfWidthPx: z.number(),
+  halfHeightPx: z.number(),
+  /** ink fraction of the write-in area, for write-in targets */
+  writeInInk01: z.number().optional(),
+});
+export type TargetResult = z.infer<typeof TargetResultSchema>;
+
+export const AdjudicationReasonSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('overvote'),
+    contestId: z.string(),
+    optionIds: z.array(z.string()),
+    seats: z.number(),
+  }),
+  z.object({ type: z.literal('undervote'), contestId: z.string(), votes: z.number(), seats: z.number() }),
+  z.object({
+    type: z.literal('marginal-mark'),
+    contestId: z.string(),
+    optionId: z.string(),
+    fill01: z.number(),
+  }),
+  z.object({ type: z.literal('write-in'), contestId: z.string(), optionId: z.string() }),
+  z.object({
+    type: z.literal('unmarked-write-in'),
+    contestId: z.string(),
+    optionId: z.string(),
+    writeInInk01: z.number(),
+  }),
+  z.object({ type: z.literal('blank-ballot') }),
+]);
+export type AdjudicationReason = z.infer<typeof AdjudicationReasonSchema>;
+export type AdjudicationReasonType = AdjudicationReason['type'];
+
+/** Reasons that send a sheet to a person by default (undervotes and write-ins are only recorded). */
+export const DEFAULT_REVIEW_REASONS: readonly AdjudicationReasonType[] = [
+  'overvote',
+  'marginal-mark',
+  'unmarked-write-in',
+  'blank-ballot',
+];
+
+export const RejectReasonSchema = z.enum([
+  'empty-file',
+  'not-an-image',
+  'corrupt-image',
+  'too-many-pixels',
+  'too-small',
+  'no-timing-marks',
+  'wrong-paper-size',
+  'ambiguous-grid',
+  'blank-page',
+  'unknown-ballot-style',
+  'wrong-election',
+  'unreadable-metadata',
+  'missing-page',
+  'page-mismatch',
+  'streak-through-target',
+  'processing-error',
+]);
+export type RejectReason = z.infer<typeof RejectReasonSchema>;
+
+export const PageInfoSchema = z.object({
+  side: z.enum(['front', 'back']),
+  /** which of the given images this side came from (0 or 1), and the page within it */
+  imageIndex: z.number().int(),
+  page: z.number().int(),
+  widthPx: z.number().int(),
+  heightPx: z.number().int(),
+  dpi: z.number(),
+  rotated180: z.boolean(),
+  marksInferred: z.number().int(),
+  warnings: z.array(z.string()),
+});
+export type PageInfo = z.infer<typeof PageInfoSchema>;
+
+export const ContestResultSchema = z.object({
+  contestId: z.string(),
+  /** option ids counted as votes (empty for an overvote) */
+  votes: z.array(z.string()),
+  /** option ids with a definite mark, whatever the contest rule says */
+  marked: z.array(z.string()),
+  overvote: z.boolean(),
+  undervotes: z.number().int(),
+});
+export type ContestResult = z.infer<typeof ContestResultSchema>;
+
+export const SheetOutcomeSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('interpreted'),
+    ballotStyleId: z.string(),
+    precinctId: z.string(),
+    sheetNumber: z.number().int(),
+    pages: z.array(PageInfoSchema),
+    targets: z.array(TargetResultSchema),
+    contests: z.array(ContestResultSchema),
+    reasons: z.array(AdjudicationReasonSchema),
+    /** true when one of the reasons is in the review list */
+    needsReview: z.boolean(),
+  }),
+  z.object({
+    type: z.literal('rejected'),
+    reason: RejectReasonSchema,
+    detail: z.string(),
+    /** which image (0 front-or-first, 1 second) the reason is about, when it is about one */
+    imageIndex: z.number().int().optional(),
+  }),
+]);
+export type SheetOutcome = z.infer<typeof SheetOutcomeSchema>;
+export type InterpretedSheet = Extract<SheetOutcome, { type: 'interpreted' }>;
+export type RejectedSheet = Extract<SheetOutcome, { type: 'rejected' }>;

@@ -1,0 +1,97 @@
+/**
+ * Preprocess stage (sharp): image bytes → one-channel 8-bit pages at the scanned resolution.
+ *
+ * JPEG, PNG, TIFF (8-bit, 1-bit CCITT G3/G4, multi-page) are read; nothing is resized. A pixel limit read
+ * from the header refuses decompression bombs before any decoding.
+ */
+import sharp, { type Metadata } from 'sharp';
+import type { GrayImage } from '../image.ts';
+
+/** 600 dpi legal is 5100 × 8400 = 43 Mpx; anything far beyond is not a ballot scan. */
+export const MAX_INPUT_PIXELS = 60_000_000;
+/** 100 dpi letter is 850 × 1100; smaller cannot hold readable timing marks. */
+export const MIN_SIDE_PX = 600;
+
+export interface DecodedPage extends GrayImage {
+  /** resolution the file states, if any and plausible (72–1200) */
+  readonly statedDpi: number | undefined;
+}
+
+export type DecodeResult =
+  | { type: 'ok'; format: string; pages: DecodedPage[]; bitsPerSample: number }
+  | {
+      type: 'unreadable';
+      reason: 'empty-file' | 'not-an-image' | 'corrupt-image' | 'too-many-pixels' | 'too-small';
+      detail: string;
+    };
+
+/** sharp caches decoded images and spawns its own threads; a worker pool wants neither. */
+sharp.cache(false);
+sharp.concurrency(1);
+
+function describeSharpError(error: unknown): string {
+  return (
+    String((error as Error).message ?? error)
+      .split('\n')[0]
+      ?.trim() ?? 'unknown error'
+  );
+}
+
+/** Decode up to `maxPages` pages (a front/back multi-page TIFF has 2). Never throws for bad bytes. */
+export async function decodeImage(bytes: Uint8Array, maxPages = 2): Promise<DecodeResult> {
+  if (bytes.length === 0)
+    return { type: 'unreadable', reason: 'empty-file', detail: 'the file is empty (0 bytes)' };
+  let meta: Metadata;
+  try {
+    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
+  } catch (error) {
+    return {
+      type: 'unreadable',
+      reason: 'not-an-image',
+      detail: `not a JPEG, PNG or TIFF image (${describeSharpError(error)})`,
+    };
+  }
+  const width = meta.width ?? 0;
+  const height = meta.height ?? 0;
+  if (width * height > MAX_INPUT_PIXELS) {
+    return {
+      type: 'unreadable',
+      reason: 'too-many-pixels',
+      detail: `${width}x${height} pixels exceeds the limit of ${MAX_INPUT_PIXELS} (not decoded)`,
+    };
+  }
+  if (Math.min(width, height) < MIN_SIDE_PX) {
+    return {
+      type: 'unreadable',
+      reason: 'too-small',
+      detail: `${width}x${height} pixels is too small for a ballot scan (shortest side under ${MIN_SIDE_PX})`,
+    };
+  }
+  const pageCount = Math.min(maxPages, Math.max(1, meta.pages ?? 1));
+  const density = meta.density && meta.density >= 72 && meta.density <= 1200 ? meta.density : undefined;
+  const pages: DecodedPage[] = [];
+  for (let page = 0; page < pageCount; page++) {
+    try {
+      const { data, info } = await sharp(bytes, { page, limitInputPixels: MAX_INPUT_PIXELS, failOn: 'error' })
+        .toColourspace('b-w')
+        .raw()
+        .toBuffer({ resolveWithObject: true });
+      if (info.channels !== 1) throw new Error(`expected 1 channel after b-w but got ${info.channels}`);
+      pages.push({
+        widthPx: info.width,
+        heightPx: info.height,
+        data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+        statedDpi: density,
+      });
+    } catch (error) {
+      return {
+        type: 'unreadable',
+        reason: 'corrupt-image',
+        detail: `page ${page + 1} could not be decoded (${describeSharpError(error)})`,
+      };
+    }
+  }
+  const bitsPerSample =
+    meta.depth === 'uchar' && meta.format === 'tiff' && meta.compression?.startsWith('ccitt') ? 1 : 8;
+  return { type: 'ok', format: meta.format ?? 'unknown', pages, bitsPerSample };
+}

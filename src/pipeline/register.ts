@@ -1,0 +1,632 @@
+/**
+ * Register stage: find the timing-mark grid of a ballot page (VotingWorks / AccuVote geometry).
+ * Pure function of the image; OpenCV (via src/cv) only finds dark blobs, geometry is plain TS.
+ * See src/cv/README.md for the algorithm.
+ */
+import { type Blob, clipRect, findDarkBlobs, type RectPx } from '../cv/index.ts';
+import type { GrayImage, PointPx } from '../image.ts';
+import {
+  type FittedGrid,
+  fillByIndex,
+  findRowLine,
+  gridToPixel,
+  longestChain,
+  type MarkCandidate,
+  type MarkChain,
+  median,
+  pointAtIndex,
+} from './timing-marks.ts';
+
+export { type FittedGrid, type GridScale, gridScaleAt, gridToPixel } from './timing-marks.ts';
+
+export type PaperSize = 'letter' | 'legal';
+
+export interface RegisterOptions {
+  /** scan resolution if known (otherwise estimated from the image width, then from the mark pitch) */
+  readonly dpi?: number;
+  /** expected paper size if known (otherwise decided from the number of rows) */
+  readonly paper?: PaperSize;
+}
+
+export interface MarksFound {
+  readonly top: number;
+  readonly bottom: number;
+  readonly left: number;
+  readonly right: number;
+}
+
+/** How the 180° orientation was decided. */
+export type OrientationCue =
+  /** only one horizontal edge has a complete row of marks: it is the top */
+  | 'complete-top-row'
+  /** both rows complete; the dense QR-code corner (VX v4 ballots: page bottom-left) decided */
+  | 'qr-code-corner'
+  /** both rows complete and no cue: assumed upright (a warning is added) */
+  | 'assumed-upright';
+
+export interface RegisterOk {
+  readonly type: 'ok';
+  readonly paper: PaperSize;
+  readonly columns: number;
+  readonly rows: number;
+  /** true when the page was scanned upside down (grid (0,0) is near the image's bottom-right) */
+  readonly rotated180: boolean;
+  readonly orientationCue: OrientationCue;
+  /** 4 × the measured horizontal mark pitch */
+  readonly dpiEstimate: number;
+  readonly grid: FittedGrid;
+  /** bottom-row marks, page left-to-right (1 = mark present); corners included (length = columns) */
+  readonly bottomRowBits: (0 | 1)[];
+  /** top-row marks found (1) or inferred (0), page left-to-right */
+  readonly topRowBits: (0 | 1)[];
+  readonly marksFound: MarksFound;
+  /** marks of the top row and the left/right columns that were missing and inferred */
+  readonly marksInferred: number;
+  readonly warnings: string[];
+}
+
+export type UnreadableReason =
+  | 'invalid-image'
+  | 'no-timing-marks'
+  | 'incomplete-timing-marks'
+  | 'wrong-paper-size'
+  | 'ambiguous-grid'
+  | 'cv-error';
+
+export interface RegisterUnreadable {
+  readonly type: 'unreadable';
+  readonly reason: UnreadableReason;
+  readonly detail: string;
+}
+
+export type RegisterResult = RegisterOk | RegisterUnreadable;
+
+export const TIMING_MARK_COLUMNS = 34;
+export const TIMING_MARK_ROWS: Readonly<Record<PaperSize, number>> = { letter: 41, legal: 53 };
+const PAPER_WIDTH_IN = 8.5;
+
+/** Blob provider: dark blobs whose centre lies in a rectangle. */
+type BlobSource = (rect: RectPx) => Blob[];
+
+interface Sizes {
+  readonly dpi: number;
+  readonly markWidthPx: number;
+  readonly markHeightPx: number;
+  readonly pitchPx: number;
+}
+
+function sizesFor(dpi: number, markWidthPx?: number, markHeightPx?: number): Sizes {
+  return {
+    dpi,
+    markWidthPx: markWidthPx ?? (dpi * 3) / 16,
+    markHeightPx: markHeightPx ?? dpi / 16,
+    pitchPx: dpi / 4,
+  };
+}
+
+interface Candidate extends MarkCandidate {
+  readonly blob: Blob;
+}
+
+/** Keep blobs shaped like a timing mark; correct the centre of marks cropped by the image border. */
+function markCandidates(blobs: readonly Blob[], image: GrayImage, s: Sizes): Candidate[] {
+  const out: Candidate[] = [];
+  for (const b of blobs) {
+    const edge = 0.03 * s.dpi;
+    const atLeft = b.xPx <= edge;
+    const atRight = b.xPx + b.widthPx >= image.widthPx - edge;
+    const atTop = b.yPx <= edge;
+    const atBottom = b.yPx + b.heightPx >= image.heightPx - edge;
+    // marks may be cropped by the paper or image edge: narrow (or short) but otherwise mark-like
+    const minH = atTop || atBottom ? 0.25 : 0.45;
+    if (b.widthPx < 0.2 * s.markWidthPx || b.widthPx > 1.6 * s.markWidthPx) continue;
+    if (b.heightPx < minH * s.markHeightPx || b.heightPx > 2.1 * s.markHeightPx) continue;
+    if (b.areaPx < 0.5 * b.widthPx * b.heightPx) continue;
+    // narrow blobs are accepted only as marks cropped by the paper/image edge (else they are mostly text)
+    const nearSide = b.xPx <= 0.12 * s.dpi || b.xPx + b.widthPx >= image.widthPx - 0.12 * s.dpi;
+    if (b.widthPx < 0.55 * s.markWidthPx && !nearSide) continue;
+    let xPx = b.centerXPx;
+    let yPx = b.centerYPx;
+    // a cropped mark keeps its inner edge: put the centre half a mark from it
+    if (b.widthPx < 0.85 * s.markWidthPx && nearSide) {
+      if (b.centerXPx < image.widthPx / 2) xPx = b.xPx + b.widthPx - s.markWidthPx / 2;
+      else xPx = b.xPx + s.markWidthPx / 2;
+    }
+    if (b.heightPx < 0.7 * s.markHeightPx) {
+      if (b.centerYPx < image.heightPx / 2) yPx = b.yPx + b.heightPx - s.markHeightPx / 2;
+      else yPx = b.yPx + s.markHeightPx / 2;
+    }
+    out.push({ xPx, yPx, widthPx: b.widthPx, heightPx: b.heightPx, blob: b });
+  }
+  return out;
+}
+
+interface RowFit {
+  readonly chain: MarkChain;
+  /** y = a + b·x */
+  readonly a: number;
+  readonly b: number;
+  readonly span: number;
+}
+
+/** Find the best row of marks among candidates (longest chain with steps of ≤ maxStep pitches). */
+function fitRow(candidates: readonly Candidate[], s: Sizes, maxStep: number): RowFit | undefined {
+  // the line comes from full-width marks only (narrow blobs are mostly text); cropped marks join after
+  const tolerance = 0.6 * s.markHeightPx + 1;
+  const fitted = findRowLine(
+    candidates.filter((c) => c.widthPx >= 0.55 * s.markWidthPx),
+    tolerance,
+  );
+  if (!fitted || fitted.inliers.length < 2) return undefined;
+  const inliers = candidates
+    .filter((c) => Math.abs(c.yPx - (fitted.a + fitted.b * c.xPx)) <= tolerance)
+    .sort((p, q) => p.xPx - q.xPx);
+  const line = { ...fitted, inliers };
+  const gaps: number[] = [];
+  for (let i = 1; i < line.inliers.length; i++) {
+    const g = (line.inliers[i] as MarkCandidate).xPx - (line.inliers[i - 1] as MarkCandidate).xPx;
+    if (g > 0.75 * s.pitchPx && g < 1.3 * s.pitchPx) gaps.push(g);
+  }
+  const norm = Math.sqrt(1 + line.b * line.b);
+  const pitchX = gaps.length >= 3 ? median(gaps) : s.pitchPx / norm;
+  const chain = longestChain(line.inliers, (c) => c.xPx, pitchX, maxStep);
+  const last = chain.indices[chain.indices.length - 1] ?? 0;
+  return { chain: { ...chain, pitchPx: chain.pitchPx * norm }, a: line.a, b: line.b, span: last + 1 };
+}
+
+interface Walk {
+  /** found marks by index (0 = the start corner) */
+  readonly found: Map<number, PointPx>;
+  readonly length: number;
+}
+
+/**
+ * Follow a column of marks from a corner mark in direction `dir`: repeatedly take the nearest
+ * candidate ahead (0.5–2.7 pitches on, close to the current direction), adapting direction as it goes.
+ * Then number the marks: when `expectedCount` marks were found they are simply consecutive (robust to
+ * any local feed stretch); otherwise each gap counts round(gap / local pitch) rows (holes, torn marks).
+ */
+function walkColumn(
+  start: PointPx,
+  dir: PointPx,
+  pitchPx: number,
+  candidates: readonly Candidate[],
+  s: Sizes,
+  expectedCounts: readonly number[],
+): Walk {
+  const points: PointPx[] = [start];
+  let pos = start;
+  let d = dir;
+  for (;;) {
+    let best: Candidate | undefined;
+    let bestAlong = Number.POSITIVE_INFINITY;
+    for (const c of candidates) {
+      const dx = c.xPx - pos.xPx;
+      const dy = c.yPx - pos.yPx;
+      const along = dx * d.xPx + dy * d.yPx;
+      if (along < 0.5 * pitchPx || along > 2.7 * pitchPx) continue;
+      const across = -dx * d.yPx + dy * d.xPx;
+      if (Math.abs(across) > 0.4 * s.markWidthPx + 0.02 * along) continue;
+      if (along < bestAlong) {
+        bestAlong = along;
+        best = c;
+      }
+    }
+    if (!best) break;
+    const p = { xPx: best.xPx, yPx: best.yPx };
+    points.push(p);
+    pos = p;
+    const back = points[Math.max(0, points.length - 6)] as PointPx;
+    const vx = p.xPx - back.xPx;
+    const vy = p.yPx - back.yPx;
+    const n = Math.hypot(vx, vy);
+    if (n > 0) d = { xPx: vx / n, yPx: vy / n };
+  }
+  const found = new Map<number, PointPx>();
+  if (expectedCounts.includes(points.length)) {
+    points.forEach((p, i) => {
+      found.set(i, p);
+    });
+    return { found, length: points.length };
+  }
+  const gaps: number[] = [];
+  for (let i = 1; i < points.length; i++) {
+    const a = points[i - 1] as PointPx;
+    const b = points[i] as PointPx;
+    gaps.push(Math.hypot(b.xPx - a.xPx, b.yPx - a.yPx));
+  }
+  let index = 0;
+  found.set(0, start);
+  for (let i = 0; i < gaps.length; i++) {
+    // local pitch: median of the neighbouring gaps that look like single steps
+    const near = gaps
+      .slice(Math.max(0, i - 6), i + 7)
+      .filter((g, j) => j !== Math.min(i, 6) && g > 0.75 * pitchPx && g < 1.35 * pitchPx);
+    const local = near.length ? median(near) : pitchPx;
+    index += Math.max(1, Math.round((gaps[i] as number) / local));
+    found.set(index, points[i + 1] as PointPx);
+  }
+  return { found, length: index + 1 };
+}
+
+function unreadable(reason: UnreadableReason, detail: string): RegisterUnreadable {
+  return { type: 'unreadable', reason, detail };
+}
+
+function darkFraction(image: GrayImage, cx: number, cy: number, halfW: number, halfH: number, threshold: number) {
+  let dark = 0;
+  let total = 0;
+  const x0 = Math.max(0, Math.round(cx - halfW));
+  const x1 = Math.min(image.widthPx - 1, Math.round(cx + halfW));
+  const y0 = Math.max(0, Math.round(cy - halfH));
+  const y1 = Math.min(image.heightPx - 1, Math.round(cy + halfH));
+  for (let y = y0; y <= y1; y++) {
+    const row = y * image.widthPx;
+    for (let x = x0; x <= x1; x++) {
+      total++;
+      if ((image.data[row + x] as number) < threshold) dark++;
+    }
+  }
+  return total ? dark / total : 0;
+}
+
+interface ImageGrid {
+  readonly top: PointPx[];
+  readonly bottom: PointPx[];
+  readonly left: PointPx[];
+  readonly right: PointPx[];
+  readonly topFound: boolean[];
+  readonly bottomFound: boolean[];
+  readonly leftFound: boolean[];
+  readonly rightFound: boolean[];
+}
+
+function toPageGrid(g: ImageGrid, rotated: boolean, rows: number): FittedGrid {
+  const rev = <T>(a: readonly T[]) => [...a].reverse();
+  if (!rotated) return { columns: TIMING_MARK_COLUMNS, rows, top: g.top, bottom: g.bottom, left: g.left, right: g.right };
+  return {
+    columns: TIMING_MARK_COLUMNS,
+    rows,
+    top: rev(g.bottom),
+    bottom: rev(g.top),
+    left: rev(g.right),
+    right: rev(g.left),
+  };
+}
+
+/** Dark fraction over a block of grid cells (image-oriented grid). */
+function gridInk(
+  image: GrayImage,
+  grid: FittedGrid,
+  cols: [number, number],
+  rows: [number, number],
+  threshold: number,
+): number {
+  let dark = 0;
+  let total = 0;
+  for (let r = rows[0]; r <= rows[1]; r += 0.125) {
+    for (let c = cols[0]; c <= cols[1]; c += 0.125) {
+      const p = gridToPixel(grid, { column: c, row: r });
+      const x = Math.round(p.xPx);
+      const y = Math.round(p.yPx);
+      if (x < 0 || y < 0 || x >= image.widthPx || y >= image.heightPx) continue;
+      total++;
+      if ((image.data[y * image.widthPx + x] as number) < threshold) dark++;
+    }
+  }
+  return total ? dark / total : 0;
+}
+
+function attempt(image: GrayImage, options: RegisterOptions, source: BlobSource, strict: boolean): RegisterResult {
+  const W = image.widthPx;
+  const H = image.heightPx;
+  const dpi0 = options.dpi ?? W / PAPER_WIDTH_IN;
+  let s = sizesFor(dpi0);
+  const stripH = Math.round(1.0 * dpi0);
+
+  // 1. the horizontal edges: one of them must carry a complete row of 34 marks (the page top)
+  const topCands = markCandidates(source({ xPx: 0, yPx: 0, widthPx: W, heightPx: stripH }), image, s);
+  const botCands = markCandidates(source({ xPx: 0, yPx: H - stripH, widthPx: W, heightPx: stripH }), image, s);
+  const topRow = fitRow(topCands, s, 3);
+  const botRow = fitRow(botCands, s, 3);
+  const isComplete = (r: RowFit | undefined) =>
+    r !== undefined && r.span === TIMING_MARK_COLUMNS && r.chain.marks.length >= TIMING_MARK_COLUMNS - 4;
+  const topComplete = isComplete(topRow);
+  const botComplete = isComplete(botRow);
+  if (!topComplete && !botComplete) {
+    const best = Math.max(topRow?.chain.marks.length ?? 0, botRow?.chain.marks.length ?? 0);
+    if (best < 8) return unreadable('no-timing-marks', `no row of timing marks along the top or bottom edge`);
+    const spans = `top edge: ${topRow?.chain.marks.length ?? 0} marks spanning ${topRow?.span ?? 0} columns, bottom edge: ${botRow?.chain.marks.length ?? 0} spanning ${botRow?.span ?? 0}`;
+    return unreadable('incomplete-timing-marks', `no complete row of ${TIMING_MARK_COLUMNS} timing marks (${spans})`);
+  }
+  const warnings: string[] = [];
+  // The row we walk the side columns from.
+  let nearIsTop: boolean;
+  let cue: OrientationCue = 'complete-top-row';
+  if (topComplete && botComplete) {
+    const nt = topRow?.chain.marks.length ?? 0;
+    const nb = botRow?.chain.marks.length ?? 0;
+    nearIsTop = nt >= nb;
+    cue = 'qr-code-corner'; // decided below (or downgraded to assumed-upright)
+  } else {
+    nearIsTop = topComplete;
+  }
+  const near = (nearIsTop ? topRow : botRow) as RowFit;
+
+  // refine sizes from the complete row
+  const rowMarks = near.chain.marks as Candidate[];
+  const full = rowMarks.filter((m) => m.blob.widthPx >= 0.85 * s.markWidthPx);
+  const pitchPx = near.chain.pitchPx;
+  s = sizesFor(
+    pitchPx * 4,
+    median(full.map((m) => m.widthPx)) || undefined,
+    median(full.map((m) => m.heightPx)) || undefined,
+  );
+
+  // 2. the side columns: walk from the two ends of the complete row
+  const norm = Math.sqrt(1 + near.b * near.b);
+  const down: PointPx = { xPx: -near.b / norm, yPx: 1 / norm };
+  const dir: PointPx = nearIsTop ? down : { xPx: -down.xPx, yPx: -down.yPx };
+  const first = rowMarks[0] as Candidate;
+  const lastMark = rowMarks[rowMarks.length - 1] as Candidate;
+  const margin = 0.3 * s.dpi;
+  const columnCands = (startPt: PointPx) => {
+    const farX = startPt.xPx + dir.xPx * H;
+    const x0 = Math.min(startPt.xPx, farX) - margin;
+    const x1 = Math.max(startPt.xPx, farX) + margin;
+    return markCandidates(source({ xPx: x0, yPx: 0, widthPx: x1 - x0, heightPx: H }), image, s);
+  };
+  const expectedCounts = options.paper ? [TIMING_MARK_ROWS[options.paper]] : Object.values(TIMING_MARK_ROWS);
+  const walk0 = walkColumn(first, dir, pitchPx, columnCands(first), s, expectedCounts);
+  const walk1 = walkColumn(lastMark, dir, pitchPx, columnCands(lastMark), s, expectedCounts);
+
+  if (process.env.REG_DEBUG) {
+    for (const w of [walk0, walk1]) {
+      const missing = [];
+      for (let i = 0; i < w.length; i++) if (!w.found.has(i)) missing.push(i);
+      console.error('walk len', w.length, 'missing', missing.join(','), 'first', JSON.stringify([...w.found].slice(0, 8).map(([i, p]) => [i, Math.round(p.xPx), Math.round(p.yPx)])));
+    }
+  }
+  // 3. paper size from the number of rows
+  const lengths = [walk0.length, walk1.length];
+  let rows: number;
+  let paper: PaperSize;
+  const valid = (n: number): PaperSize | undefined =>
+    n === TIMING_MARK_ROWS.letter ? 'letter' : n === TIMING_MARK_ROWS.legal ? 'legal' : undefined;
+  if (options.paper) {
+    paper = options.paper;
+    rows = TIMING_MARK_ROWS[paper];
+    if (!lengths.some((n) => n === rows)) {
+      const other = lengths.map(valid).find((p) => p !== undefined);
+      if (other) return unreadable('wrong-paper-size', `expected ${paper} (${rows} rows) but found ${other} timing marks`);
+      return unreadable(
+        'ambiguous-grid',
+        `side columns of ${lengths.join(' and ')} marks do not end at row ${rows} of ${paper} paper`,
+      );
+    }
+  } else {
+    const papers = lengths.map(valid);
+    const p0 = papers[0];
+    const p1 = papers[1];
+    if (p0 && p1 && p0 !== p1) return unreadable('ambiguous-grid', `side columns disagree: ${lengths.join(' vs ')} rows`);
+    const p = p0 ?? p1;
+    if (!p) {
+      return unreadable(
+        'wrong-paper-size',
+        `side columns have ${lengths.join(' and ')} timing marks; expected ${TIMING_MARK_ROWS.letter} (letter) or ${TIMING_MARK_ROWS.legal} (legal)`,
+      );
+    }
+    paper = p;
+    rows = TIMING_MARK_ROWS[p];
+  }
+  for (const [i, n] of lengths.entries()) {
+    if (n > rows) warnings.push(`${i === 0 ? 'first' : 'second'} side column continues past row ${rows}`);
+  }
+  const keep = (w: Walk) => new Map([...w.found].filter(([i]) => i < rows));
+  const f0 = keep(walk0);
+  const f1 = keep(walk1);
+  if (strict ? !f0.has(rows - 1) || !f1.has(rows - 1) : !f0.has(rows - 1) && !f1.has(rows - 1)) {
+    return unreadable('ambiguous-grid', `far corner timing mark(s) not found`);
+  }
+  const col0 = fillByIndex(f0, rows);
+  const col1 = fillByIndex(f1, rows);
+  // the near row, filled by index
+  const nearKnown = new Map<number, PointPx>();
+  near.chain.marks.forEach((m, k) => {
+    nearKnown.set(near.chain.indices[k] as number, { xPx: m.xPx, yPx: m.yPx });
+  });
+  const nearRow = fillByIndex(nearKnown, TIMING_MARK_COLUMNS);
+
+  // 4. the far row (metadata bits): expected positions between the far corners, spaced like the near row
+  const farA = col0[rows - 1] as PointPx;
+  const farB = col1[rows - 1] as PointPx;
+  const nA = nearRow[0] as PointPx;
+  const nB = nearRow[TIMING_MARK_COLUMNS - 1] as PointPx;
+  const nLen2 = (nB.xPx - nA.xPx) ** 2 + (nB.yPx - nA.yPx) ** 2;
+  const fractions = nearRow.map((p) => ((p.xPx - nA.xPx) * (nB.xPx - nA.xPx) + (p.yPx - nA.yPx) * (nB.yPx - nA.yPx)) / nLen2);
+  const farY0 = Math.min(farA.yPx, farB.yPx) - 0.25 * s.dpi;
+  const farY1 = Math.max(farA.yPx, farB.yPx) + 0.25 * s.dpi;
+  const farCands = markCandidates(source({ xPx: 0, yPx: farY0, widthPx: W, heightPx: farY1 - farY0 }), image, s);
+  const farRow: PointPx[] = [];
+  const farFound: boolean[] = [];
+  const threshold = 128;
+  for (let c = 0; c < TIMING_MARK_COLUMNS; c++) {
+    const t = fractions[c] as number;
+    const e = { xPx: farA.xPx + (farB.xPx - farA.xPx) * t, yPx: farA.yPx + (farB.yPx - farA.yPx) * t };
+    let best: Candidate | undefined;
+    let bestD = Number.POSITIVE_INFINITY;
+    for (const cand of farCands) {
+      const dx = Math.abs(cand.xPx - e.xPx);
+      const dy = Math.abs(cand.yPx - e.yPx);
+      if (dx > 0.3 * s.pitchPx || dy > 0.7 * s.markHeightPx + 2) continue;
+      const d = Math.hypot(dx, dy);
+      if (d < bestD) {
+        bestD = d;
+        best = cand;
+      }
+    }
+    if (c === 0 || c === TIMING_MARK_COLUMNS - 1) {
+      farRow.push(e);
+      farFound.push(true);
+    } else if (best) {
+      farRow.push({ xPx: best.xPx, yPx: best.yPx });
+      farFound.push(true);
+    } else {
+      const ink = darkFraction(image, e.xPx, e.yPx, s.markWidthPx * 0.35, s.markHeightPx * 0.3, threshold);
+      farRow.push(e);
+      farFound.push(ink > 0.75);
+      if (ink > 0.75) warnings.push(`far-row mark ${c} read from ink (${ink.toFixed(2)}), not as a blob`);
+    }
+  }
+
+  // 5. assemble an image-oriented grid (top = image top), then orient it
+  const rev = <T>(a: readonly T[]) => [...a].reverse();
+  const nearFound = Array.from({ length: TIMING_MARK_COLUMNS }, (_, c) => nearKnown.has(c));
+  const found0 = Array.from({ length: rows }, (_, r) => f0.has(r));
+  const found1 = Array.from({ length: rows }, (_, r) => f1.has(r));
+  const imageGrid: ImageGrid = nearIsTop
+    ? {
+        top: nearRow,
+        bottom: farRow,
+        left: col0,
+        right: col1,
+        topFound: nearFound,
+        bottomFound: farFound,
+        leftFound: found0,
+        rightFound: found1,
+      }
+    : {
+        top: farRow,
+        bottom: nearRow,
+        left: rev(col0),
+        right: rev(col1),
+        topFound: farFound,
+        bottomFound: nearFound,
+        leftFound: rev(found0),
+        rightFound: rev(found1),
+      };
+  let rotated180 = !nearIsTop;
+  if (cue === 'qr-code-corner') {
+    const g = toPageGrid(imageGrid, false, rows);
+    const bottomLeft = gridInk(image, g, [1, 5], [rows - 6, rows - 2], threshold);
+    const topRight = gridInk(image, g, [TIMING_MARK_COLUMNS - 6, TIMING_MARK_COLUMNS - 2], [1, 5], threshold);
+    if (Math.abs(bottomLeft - topRight) >= 0.08) {
+      rotated180 = topRight > bottomLeft;
+    } else {
+      rotated180 = false;
+      cue = 'assumed-upright';
+      warnings.push(
+        `both horizontal rows are complete and no QR-code corner was found (ink ${bottomLeft.toFixed(2)} vs ${topRight.toFixed(2)}): assumed upright`,
+      );
+    }
+  }
+  const grid = toPageGrid(imageGrid, rotated180, rows);
+  const pageTopFound = rotated180 ? rev(imageGrid.bottomFound) : imageGrid.topFound;
+  const pageBottomFound = rotated180 ? rev(imageGrid.topFound) : imageGrid.bottomFound;
+  const pageLeftFound = rotated180 ? rev(imageGrid.rightFound) : imageGrid.leftFound;
+  const pageRightFound = rotated180 ? rev(imageGrid.leftFound) : imageGrid.rightFound;
+  const count = (a: readonly boolean[]) => a.filter(Boolean).length;
+  const bit = (b: boolean): 0 | 1 => (b ? 1 : 0);
+  const marksFound = {
+    top: count(pageTopFound),
+    bottom: count(pageBottomFound),
+    left: count(pageLeftFound),
+    right: count(pageRightFound),
+  };
+  const nearFoundCount = count(nearFound);
+  const marksInferred =
+    TIMING_MARK_COLUMNS - nearFoundCount + (rows - count(found0)) + (rows - count(found1));
+  if (marksInferred > 0) warnings.push(`${marksInferred} missing timing mark(s) inferred`);
+  const span = Math.hypot(nB.xPx - nA.xPx, nB.yPx - nA.yPx);
+  return {
+    type: 'ok',
+    paper,
+    columns: TIMING_MARK_COLUMNS,
+    rows,
+    rotated180,
+    orientationCue: cue,
+    dpiEstimate: Math.round(((4 * span) / (TIMING_MARK_COLUMNS - 1)) * 10) / 10,
+    grid,
+    bottomRowBits: pageBottomFound.map(bit),
+    topRowBits: pageTopFound.map(bit),
+    marksFound,
+    marksInferred,
+    warnings,
+  };
+}
+
+function blobCentreIn(b: Blob, r: RectPx): boolean {
+  return (
+    b.centerXPx >= r.xPx &&
+    b.centerXPx < r.xPx + r.widthPx &&
+    b.centerYPx >= r.yPx &&
+    b.centerYPx < r.yPx + r.heightPx
+  );
+}
+
+function validateImage(image: GrayImage): string | undefined {
+  if (!image || typeof image !== 'object') return 'Expected a GrayImage object';
+  const { widthPx, heightPx, data } = image;
+  if (!Number.isInteger(widthPx) || widthPx < 200) {
+    return `Expected integer of at least 200 for image.widthPx but received ${String(widthPx)}`;
+  }
+  if (!Number.isInteger(heightPx) || heightPx < 200) {
+    return `Expected integer of at least 200 for image.heightPx but received ${String(heightPx)}`;
+  }
+  if (!(data instanceof Uint8Array) || data.length !== widthPx * heightPx) {
+    return `Expected image.data of length ${widthPx * heightPx} but received ${data?.length}`;
+  }
+  return undefined;
+}
+
+/**
+ * Find the timing-mark grid of a page. Never throws for bad input: every failure is an
+ * `unreadable` result with a reason. Works in the original image coordinates (no rotation/warp).
+ */
+export function registerPage(image: GrayImage, options: RegisterOptions = {}): RegisterResult {
+  const invalid = validateImage(image);
+  if (invalid) return unreadable('invalid-image', invalid);
+  if (options.dpi !== undefined && !(Number.isFinite(options.dpi) && options.dpi >= 50 && options.dpi <= 1200)) {
+    return unreadable('invalid-image', `Expected number between 50 and 1200 for options.dpi but received ${options.dpi}`);
+  }
+  const blobOptions = { threshold: 'otsu' as const, minAreaPx: 6 };
+  try {
+    // fast path: label only the border strips the geometry asks for
+    const labelled: { rect: RectPx; blobs: Blob[] }[] = [];
+    const strips: BlobSource = (rect) => {
+      const r = clipRect(image, rect);
+      if (!r) return [];
+      // reuse a strip already labelled when it contains the requested rectangle
+      for (const l of labelled) {
+        if (
+          l.rect.xPx <= r.xPx &&
+          l.rect.yPx <= r.yPx &&
+          l.rect.xPx + l.rect.widthPx >= r.xPx + r.widthPx &&
+          l.rect.yPx + l.rect.heightPx >= r.yPx + r.heightPx
+        ) {
+          return l.blobs.filter((b) => blobCentreIn(b, r));
+        }
+      }
+      const blobs = findDarkBlobs(image, r, blobOptions).blobs;
+      labelled.push({ rect: r, blobs });
+      return blobs;
+    };
+    const fast = attempt(image, options, strips, true);
+    if (fast.type === 'ok' || fast.reason === 'wrong-paper-size') return fast;
+    // slow path: label the whole page once with a light opening (thin streaks, speckle), then filter
+    const dpi0 = options.dpi ?? image.widthPx / PAPER_WIDTH_IN;
+    const all = findDarkBlobs(
+      image,
+      { xPx: 0, yPx: 0, widthPx: image.widthPx, heightPx: image.heightPx },
+      { ...blobOptions, openKernel: { widthPx: dpi0 / 20, heightPx: dpi0 / 40 } },
+    ).blobs;
+    const whole: BlobSource = (rect) => all.filter((b) => blobCentreIn(b, rect));
+    const slow = attempt(image, options, whole, false);
+    if (slow.type === 'ok') {
+      return { ...slow, warnings: [...slow.warnings, `fast path failed (${fast.reason}): used whole-page search`] };
+    }
+    return fast;
+  } catch (error) {
+    return unreadable('cv-error', error instanceof Error ? error.message : String(error));
+  }
+}

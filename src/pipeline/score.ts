@@ -1,0 +1,244 @@
+/**
+ * Score stage: a continuous fill score (0–1) for each target, and an ink score for write-in areas.
+ *
+ * Pure TypeScript over the scanned pixels; nothing is warped. Each target's bubble centre comes from the
+ * fitted grid; a small local search aligns a ring on the printed oval outline (absorbing a few pixels of
+ * misregistration), then the fill is the mean darkness of the oval's interior only, so the printed outline
+ * itself scores ~0. Darkness is measured against the local paper level, so uneven illumination and
+ * grey scanner backgrounds do not read as ink.
+ */
+import type { GrayImage, PointPx } from '../image.ts';
+
+/** How the interpreter sees the grid near one point: its pixel position and the local pitch. */
+export interface LocalGrid {
+  readonly centre: PointPx;
+  /** pixels per grid column and per grid row at this point (rows may be stretched by the feed). */
+  readonly pxPerColumn: number;
+  readonly pxPerRow: number;
+  /** Page rotation in radians (small skew; 180° pages are handled by the mapping itself). */
+  readonly angleRad: number;
+}
+
+/** Bubble geometry in grid units, measured on VotingWorks/AccuVote ballots (0.2 in × 0.13 in ovals). */
+export const BUBBLE = {
+  /** outer half-width and half-height, in columns and rows */
+  halfWidthColumns: 0.41,
+  halfHeightRows: 0.27,
+  /** fraction of the outer half-axes that is clear interior (inside the printed outline) */
+  interiorFraction: 0.77,
+  /** local search for the printed outline, in grid units either way */
+  searchColumns: 0.18,
+  searchRows: 0.18,
+  /** the bands above and below the oval where spilled ink is counted, in outer half-heights */
+  spillInner: 1.35,
+  spillOuter: 1.9,
+  spillWeight: 0.15,
+  inkCutoff: 0.3,
+  faintWeight: 0.5,
+  inkDepth: 0.55,
+  /** outline sizes tried, relative to the nominal one */
+  scales: [0.84, 0.92, 1, 1.08] as readonly number[],
+};
+
+export interface TargetScore {
+  /** mean darkness of the oval interior, 0 = clean paper, 1 = solid ink */
+  fill01: number;
+  /** where the outline was found, in image pixels */
+  centre: PointPx;
+  /** outer half-axes in pixels (for overlays) */
+  halfWidthPx: number;
+  halfHeightPx: number;
+}
+
+/** Darkness of one pixel value against the local paper level: 0 paper … 1 ink. */
+function darknessLut(paper: number): Float32Array {
+  const lut = new Float32Array(256);
+  // Values within `floor` of paper are paper (JPEG ringing, sensor noise); ink reaches 1 at 45% of paper.
+  const floor = Math.max(12, paper * 0.08);
+  const full = paper * BUBBLE.inkDepth;
+  for (let v = 0; v < 256; v++) {
+    const d = (paper - v - floor) / Math.max(1, full - floor);
+    lut[v] = Math.min(1, Math.max(0, d));
+  }
+  return lut;
+}
+
+/** Paper level near a point: a high percentile of a window, robust to the marks themselves. */
+export function paperLevel(image: GrayImage, cx: number, cy: number, halfW: number, halfH: number): number {
+  const hist = new Uint32Array(256);
+  const x0 = Math.max(0, Math.floor(cx - halfW));
+  const x1 = Math.min(image.widthPx - 1, Math.ceil(cx + halfW));
+  const y0 = Math.max(0, Math.floor(cy - halfH));
+  const y1 = Math.min(image.heightPx - 1, Math.ceil(cy + halfH));
+  let n = 0;
+  for (let y = y0; y <= y1; y += 2) {
+    const row = y * image.widthPx;
+    for (let x = x0; x <= x1; x += 2) {
+      hist[image.data[row + x] ?? 255] = (hist[image.data[row + x] ?? 255] ?? 0) + 1;
+      n++;
+    }
+  }
+  if (n === 0) return 255;
+  let seen = 0;
+  const want = n * 0.1;
+  for (let v = 255; v >= 0; v--) {
+    seen += hist[v] ?? 0;
+    if (seen >= want) return Math.max(v, 64);
+  }
+  return 255;
+}
+
+const RING_POINTS = 40;
+const RING_COS = Float64Array.from({ length: RING_POINTS }, (_, i) =>
+  Math.cos((2 * Math.PI * i) / RING_POINTS),
+);
+const RING_SIN = Float64Array.from({ length: RING_POINTS }, (_, i) =>
+  Math.sin((2 * Math.PI * i) / RING_POINTS),
+);
+
+function pixel(image: GrayImage, x: number, y: number): number {
+  const xi = Math.round(x);
+  const yi = Math.round(y);
+  if (xi < 0 || yi < 0 || xi >= image.widthPx || yi >= image.heightPx) return 255;
+  return image.data[yi * image.widthPx + xi] ?? 255;
+}
+
+/**
+ * Score one bubble. `grid` says where the bubble should be; the printed outline is searched for within
+ * BUBBLE.search* of that point, and the interior darkness measured there.
+ */
+export function scoreBubble(image: GrayImage, grid: LocalGrid): TargetScore {
+  const a = BUBBLE.halfWidthColumns * grid.pxPerColumn;
+  const b = BUBBLE.halfHeightRows * grid.pxPerRow;
+  const cosT = Math.cos(grid.angleRad);
+  const sinT = Math.sin(grid.angleRad);
+  const paper = paperLevel(image, grid.centre.xPx, grid.centre.yPx, a * 2.2, b * 3);
+  const lut = darknessLut(paper);
+
+  // 1. Align: the offset and size whose ellipse outline is darkest, minus the darkness just outside it
+  //    (so a solid fill or a stroke does not pull the ring; the printed outline is a thin dark line on
+  //    paper). Printers differ a little in oval size, hence the few scales.
+  const rangeX = Math.max(1, Math.round(BUBBLE.searchColumns * grid.pxPerColumn));
+  const rangeY = Math.max(1, Math.round(BUBBLE.searchRows * grid.pxPerRow));
+  const step = grid.pxPerColumn > 60 ? 2 : 1;
+  let best = -Infinity;
+  let bestDx = 0;
+  let bestDy = 0;
+  let bestScale = 1;
+  for (const scale of BUBBLE.scales) {
+    const sa = a * scale;
+    const sb = b * scale;
+    for (let dy = -rangeY; dy <= rangeY; dy += step) {
+      for (let dx = -rangeX; dx <= rangeX; dx += step) {
+        const cx = grid.centre.xPx + dx;
+        const cy = grid.centre.yPx + dy;
+        let on = 0;
+        let off = 0;
+        for (let i = 0; i < RING_POINTS; i++) {
+          const ex = sa * (RING_COS[i] ?? 0);
+          const ey = sb * (RING_SIN[i] ?? 0);
+          const rx = ex * cosT - ey * sinT;
+          const ry = ex * sinT + ey * cosT;
+          on += lut[pixel(image, cx + rx, cy + ry)] ?? 0;
+          off += lut[pixel(image, cx + rx * 1.3, cy + ry * 1.45)] ?? 0;
+        }
+        // Prefer the predicted position and size when the evidence is flat (blank area, solid fill).
+        const penalty = Math.abs(dx) / rangeX + Math.abs(dy) / rangeY + Math.abs(scale - 1) * 4;
+        const score = on - off - 0.02 * penalty * RING_POINTS;
+        if (score > best) {
+          best = score;
+          bestDx = dx;
+          bestDy = dy;
+          bestScale = scale;
+        }
+      }
+    }
+  }
+  const cx = grid.centre.xPx + bestDx;
+  const cy = grid.centre.yPx + bestDy;
+
+  // 2. Fill: mean darkness of the interior ellipse, plus ink spilling just above and below the oval
+  //    (a mark is often bigger than the oval; beside it are the candidate name and the next column, so
+  //    only the bands above and below are looked at).
+  const oa = a * bestScale;
+  const ob = b * bestScale;
+  const ia = oa * BUBBLE.interiorFraction;
+  const ib = ob * BUBBLE.interiorFraction;
+  const reachX = Math.ceil(oa) + 1;
+  const reachY = Math.ceil(ob * BUBBLE.spillOuter) + 1;
+  const reach = Math.max(reachX, reachY);
+  let sum = 0;
+  let count = 0;
+  let spill = 0;
+  let spillCount = 0;
+  const x0 = Math.max(0, Math.floor(cx - reach));
+  const x1 = Math.min(image.widthPx - 1, Math.ceil(cx + reach));
+  const y0 = Math.max(0, Math.floor(cy - reach));
+  const y1 = Math.min(image.heightPx - 1, Math.ceil(cy + reach));
+  for (let y = y0; y <= y1; y++) {
+    const row = y * image.widthPx;
+    const py = y - cy;
+    for (let x = x0; x <= x1; x++) {
+      const px = x - cx;
+      // rotate into the bubble's frame
+      const u = px * cosT + py * sinT;
+      const v = -px * sinT + py * cosT;
+      const d0 = lut[image.data[row + x] ?? 255] ?? 0;
+      const d = d0 >= BUBBLE.inkCutoff ? 1 : d0 * BUBBLE.faintWeight;
+      if ((u * u) / (ia * ia) + (v * v) / (ib * ib) <= 1) {
+        sum += d;
+        count++;
+      } else if (
+        Math.abs(u) <= ia &&
+        Math.abs(v) >= ob * BUBBLE.spillInner &&
+        Math.abs(v) <= ob * BUBBLE.spillOuter
+      ) {
+        spill += d;
+        spillCount++;
+      }
+    }
+  }
+  const interior = count ? sum / count : 0;
+  const outside = spillCount ? spill / spillCount : 0;
+  // Reported to 0.001: finer digits are scanner noise, and records should not carry them.
+  const fill01 =
+    Math.round(Math.min(1, interior * (1 - BUBBLE.spillWeight) + outside * BUBBLE.spillWeight) * 1000) / 1000;
+  return {
+    fill01,
+    centre: { xPx: cx, yPx: cy },
+    halfWidthPx: a * bestScale,
+    halfHeightPx: b * bestScale,
+  };
+}
+
+/** A rectangle of the page in pixels, possibly rotated about its own corner by the page angle. */
+export interface AreaPx {
+  readonly corner: PointPx;
+  readonly widthPx: number;
+  readonly heightPx: number;
+  readonly angleRad: number;
+}
+
+/**
+ * Ink in a write-in area: the fraction of its pixels that are dark (darkness ≥ 0.5). Printed text in the
+ * area (a label under the line) raises the floor; thresholds are calibrated on blank ballots.
+ */
+export function scoreWriteInArea(image: GrayImage, area: AreaPx): number {
+  const cosT = Math.cos(area.angleRad);
+  const sinT = Math.sin(area.angleRad);
+  const cx = area.corner.xPx + (area.widthPx / 2) * cosT - (area.heightPx / 2) * sinT;
+  const cy = area.corner.yPx + (area.widthPx / 2) * sinT + (area.heightPx / 2) * cosT;
+  const paper = paperLevel(image, cx, cy, area.widthPx / 2, area.heightPx);
+  const lut = darknessLut(paper);
+  let dark = 0;
+  let count = 0;
+  for (let v = 0; v < area.heightPx; v += 1) {
+    for (let u = 0; u < area.widthPx; u += 1) {
+      const x = area.corner.xPx + u * cosT - v * sinT;
+      const y = area.corner.yPx + u * sinT + v * cosT;
+      if ((lut[pixel(image, x, y)] ?? 0) >= 0.5) dark++;
+      count++;
+    }
+  }
+  return count ? dark / count : 0;
+}

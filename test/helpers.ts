@@ -1,0 +1,63 @@
+/** Shared test helpers: decoding fixture images into sheet pages, rank correlation. */
+import { readFileSync } from 'node:fs';
+import { loadCalibration } from '../src/election/calibration.ts';
+import type { Election } from '../src/election/election.ts';
+import { importVxf } from '../src/election/vxf.ts';
+import type { SheetPage } from '../src/pipeline/interpret.ts';
+import { decodeImage } from '../src/pipeline/preprocess.ts';
+
+export function electionAt(path: string): Election {
+  const r = importVxf(readFileSync(path));
+  if (!r.ok) throw new Error(r.errors.join('\n'));
+  return r.value.election;
+}
+
+export function defaultCalibration() {
+  const r = loadCalibration('default');
+  if (!r.ok) throw new Error(r.errors.join('\n'));
+  return r.value;
+}
+
+export async function pagesOf(paths: readonly string[]): Promise<SheetPage[]> {
+  const pages: SheetPage[] = [];
+  for (const [imageIndex, path] of paths.entries()) {
+    const d = await decodeImage(readFileSync(path));
+    if (d.type !== 'ok') throw new Error(`${path}: ${d.detail}`);
+    d.pages.forEach((p, page) => {
+      pages.push({ ...p, imageIndex, page });
+    });
+  }
+  return pages;
+}
+
+function ranks(values: readonly number[]): number[] {
+  const order = values.map((v, i) => [v, i] as const).sort((a, b) => a[0] - b[0]);
+  const out = new Array<number>(values.length);
+  for (let i = 0; i < order.length; ) {
+    let j = i;
+    while (j + 1 < order.length && order[j + 1]?.[0] === order[i]?.[0]) j++;
+    for (let k = i; k <= j; k++) out[order[k]?.[1] ?? 0] = (i + j) / 2 + 1;
+    i = j + 1;
+  }
+  return out;
+}
+
+/** Spearman rank correlation with average ranks for ties. */
+export function spearman(a: readonly number[], b: readonly number[]): number {
+  const ra = ranks(a);
+  const rb = ranks(b);
+  const n = a.length;
+  const ma = ra.reduce((s, v) => s + v, 0) / n;
+  const mb = rb.reduce((s, v) => s + v, 0) / n;
+  let num = 0;
+  let da = 0;
+  let db = 0;
+  for (let i = 0; i < n; i++) {
+    const x = (ra[i] ?? 0) - ma;
+    const y = (rb[i] ?? 0) - mb;
+    num += x * y;
+    da += x * x;
+    db += y * y;
+  }
+  return num / Math.sqrt(da * db);
+}

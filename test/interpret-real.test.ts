@@ -1,0 +1,242 @@
+/**
+ * The interpreter on real scans it was not made from: VotingWorks' New Hampshire fixtures, judged
+ * against another interpreter's results. Definite marks and clear blanks are truth; marks that other
+ * interpreter calls marginal (or scores near its threshold) must be flagged or agree, never counted
+ * against it.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { interpretSheet } from '../src/pipeline/interpret.ts';
+import type { InterpretedSheet } from '../src/pipeline/outcome.ts';
+import { AMHERST, HAVE_SHARED, HUDSON } from './fixtures.ts';
+import { defaultCalibration, electionAt, pagesOf, spearman } from './helpers.ts';
+
+interface ExpectedMark {
+  contestId: string;
+  optionId?: string;
+  writeInIndex?: number;
+  side: 'front' | 'back';
+  column: number;
+  row: number;
+  score?: number;
+  fillScore?: number;
+  status: 'marked' | 'marginal' | 'unmarked';
+}
+interface ExpectedImage {
+  marks?: ExpectedMark[];
+  votes?: Record<string, string[]>;
+}
+
+const calibration = defaultCalibration();
+
+async function interpretPair(set: string, front: string, back: string): Promise<InterpretedSheet> {
+  const out = interpretSheet(
+    await pagesOf([join(set, front), join(set, back)]),
+    electionAt(join(set, 'election.json')),
+    calibration,
+  );
+  if (out.type !== 'interpreted') throw new Error(`${front}: rejected ${out.reason}: ${out.detail}`);
+  return out;
+}
+
+function expectedImages(set: string): Record<string, ExpectedImage> {
+  return (
+    JSON.parse(readFileSync(join(set, 'expected.json'), 'utf8')) as { images: Record<string, ExpectedImage> }
+  ).images;
+}
+
+/** Marked options per contest on one side, as sets for comparison. */
+function markedBySide(sheet: InterpretedSheet, side: 'front' | 'back'): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const t of sheet.targets) {
+    if (t.side !== side || t.status !== 'marked') continue;
+    const list = out[t.contestId] ?? [];
+    if (!list.includes(t.optionId)) list.push(t.optionId);
+    out[t.contestId] = list;
+  }
+  for (const k of Object.keys(out)) out[k]?.sort();
+  return out;
+}
+
+const sorted = (v: Record<string, string[]>) =>
+  Object.fromEntries(Object.entries(v).map(([k, l]) => [k, [...l].sort()]));
+
+/** Options whose reference score sits between the reference thresholds ±25%: either answer is acceptable. */
+function nearThreshold(expected: ExpectedImage, vxMarginal: number, vxDefinite: number): Set<string> {
+  const out = new Set<string>();
+  for (const m of expected.marks ?? []) {
+    const score = m.score ?? m.fillScore ?? 0;
+    if (score >= vxMarginal * 0.75 && score < vxDefinite * 1.25)
+      out.add(`${m.contestId}/${m.optionId ?? `write-in-${m.writeInIndex}`}`);
+  }
+  return out;
+}
+
+function withoutNear(votes: Record<string, string[]>, near: Set<string>): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [contestId, list] of Object.entries(votes)) {
+    const kept = list.filter((o) => !near.has(`${contestId}/${o}`)).sort();
+    if (kept.length) out[contestId] = kept;
+  }
+  return out;
+}
+
+function checkMarks(
+  sheet: InterpretedSheet,
+  expected: ExpectedImage,
+  side: 'front' | 'back',
+  vxMarginal: number,
+  vxDefinite: number,
+) {
+  const marks = expected.marks ?? [];
+  const ours: number[] = [];
+  const theirs: number[] = [];
+  for (const m of marks) {
+    const optionId = m.optionId ?? `write-in-${m.writeInIndex}`;
+    const t = sheet.targets.find(
+      (x) =>
+        x.side === side &&
+        x.contestId === m.contestId &&
+        x.optionId === optionId &&
+        x.column === m.column &&
+        x.row === m.row,
+    );
+    expect(t, `${m.contestId}/${optionId}`).toBeDefined();
+    if (!t) continue;
+    const score = m.score ?? m.fillScore ?? 0;
+    ours.push(t.fill01);
+    theirs.push(score);
+    const label = `${side} ${m.contestId}/${optionId} theirs ${score.toFixed(3)} ${m.status}, ours ${t.fill01.toFixed(3)} ${t.status}`;
+    // A mark the other interpreter calls marked by less than 25% over its threshold is near its line,
+    // not a definite mark: it must be marked or flagged here.
+    if (m.status === 'marked' && score >= vxDefinite * 1.25) expect(t.status, label).toBe('marked');
+    else if (m.status === 'marked') expect(['marked', 'marginal'], label).toContain(t.status);
+    else if (m.status === 'marginal') expect(['marked', 'marginal'], label).toContain(t.status);
+    else if (score < vxMarginal / 2) expect(t.status, label).toBe('unmarked');
+    else expect(t.status, label).not.toBe('marked');
+  }
+  return { ours, theirs };
+}
+
+describe.skipIf(!HAVE_SHARED)('Hudson (legal, 200 dpi, mark variety)', () => {
+  const images = expectedImages(HUDSON);
+
+  it('marked pair: every definite mark marked, blanks unmarked, marginal flagged, Spearman >= 0.95', async () => {
+    const sheet = await interpretPair(HUDSON, 'scan-marked-front.jpeg', 'scan-marked-back.jpeg');
+    expect(sheet.ballotStyleId).toBe('card-number-54');
+    expect(sheet.pages.map((p) => [p.side, p.rotated180, p.dpi])).toEqual([
+      ['front', false, 200],
+      ['back', false, 200],
+    ]);
+    for (const side of ['front', 'back'] as const) {
+      const exp = images[`scan-marked-${side}.jpeg`] ?? {};
+      const { ours, theirs } = checkMarks(sheet, exp, side, 0.05, 0.08);
+      expect(spearman(ours, theirs)).toBeGreaterThanOrEqual(0.95);
+      const near = nearThreshold(exp, 0.05, 0.08);
+      expect(withoutNear(markedBySide(sheet, side), near)).toEqual(withoutNear(exp.votes ?? {}, near));
+    }
+    expect(sheet.reasons.some((r) => r.type === 'overvote')).toBe(true);
+    expect(sheet.reasons.filter((r) => r.type === 'marginal-mark').length).toBeGreaterThan(0);
+    expect(sheet.needsReview).toBe(true);
+  });
+
+  it('the same sheet scanned upside down: same statuses rules, scores agree with our upright read', async () => {
+    const upright = await interpretPair(HUDSON, 'scan-marked-front.jpeg', 'scan-marked-back.jpeg');
+    const sheet = await interpretPair(
+      HUDSON,
+      'scan-marked-rotated-front.jpeg',
+      'scan-marked-rotated-back.jpeg',
+    );
+    expect(sheet.pages.map((p) => p.rotated180)).toEqual([true, true]);
+    for (const side of ['front', 'back'] as const) {
+      const exp = images[`scan-marked-${side}.jpeg`] ?? {};
+      checkMarks(sheet, exp, side, 0.05, 0.08);
+    }
+    const key = (t: { side: string; column: number; row: number }) => `${t.side}:${t.column}:${t.row}`;
+    const before = new Map(upright.targets.map((t) => [key(t), t.fill01]));
+    expect(
+      spearman(
+        sheet.targets.map((t) => t.fill01),
+        sheet.targets.map((t) => before.get(key(t)) ?? -1),
+      ),
+    ).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it('300 dpi pair: front votes equal the expected votes', async () => {
+    const sheet = await interpretPair(
+      HUDSON,
+      'scan-marked-front-300dpi.jpeg',
+      'scan-marked-back-300dpi.jpeg',
+    );
+    expect(sheet.pages.map((p) => p.dpi)).toEqual([300, 300]);
+    const exp = images['scan-marked-front-300dpi.jpeg']?.votes ?? {};
+    // Only the front's votes are given for this pair.
+    expect(markedBySide(sheet, 'front')).toEqual(sorted(exp));
+  });
+
+  it('unmarked pair: every target unmarked, a blank ballot', async () => {
+    const sheet = await interpretPair(HUDSON, 'scan-unmarked-front.jpeg', 'scan-unmarked-back.jpeg');
+    expect(sheet.targets).toHaveLength(75);
+    expect(sheet.targets.filter((t) => t.status !== 'unmarked')).toEqual([]);
+    expect(sheet.reasons[0]).toEqual({ type: 'blank-ballot' });
+  });
+});
+
+describe.skipIf(!HAVE_SHARED)('Amherst (letter, 200 and 300 dpi hard cases)', () => {
+  const images = expectedImages(AMHERST);
+
+  it('marked pair: statuses, votes and Spearman >= 0.95 against the reference fill scores', async () => {
+    const sheet = await interpretPair(AMHERST, 'scan-marked-front.jpeg', 'scan-marked-back.jpeg');
+    for (const side of ['front', 'back'] as const) {
+      const exp = images[`scan-marked-${side}.jpeg`] ?? {};
+      const { ours, theirs } = checkMarks(sheet, exp, side, 0.05, 0.08);
+      expect(spearman(ours, theirs)).toBeGreaterThanOrEqual(0.95);
+      expect(markedBySide(sheet, side)).toEqual(sorted(exp.votes ?? {}));
+    }
+    // The cross-endorsed sheriff is marked in one party column: one vote, not an overvote.
+    const sheriff = sheet.contests.find((c) => c.contestId === 'Sheriff-4243fe0b');
+    expect(sheriff).toMatchObject({ votes: ['Edward-Randolph-bf4c848a'], overvote: false });
+  });
+
+  it('overvote pair needs review for an overvote', async () => {
+    const sheet = await interpretPair(
+      AMHERST,
+      'scan-marked-overvote-front.jpeg',
+      'scan-marked-overvote-back.jpeg',
+    );
+    expect(sheet.reasons.some((r) => r.type === 'overvote')).toBe(true);
+    expect(sheet.needsReview).toBe(true);
+  });
+
+  it('unmarked pair is a blank ballot', async () => {
+    const sheet = await interpretPair(AMHERST, 'scan-unmarked-front.jpeg', 'scan-unmarked-back.jpeg');
+    expect(sheet.targets.filter((t) => t.status !== 'unmarked')).toEqual([]);
+    expect(sheet.reasons[0]).toEqual({ type: 'blank-ballot' });
+  });
+
+  for (const variant of [
+    'stretch',
+    'stretch-mid',
+    'stretch-mark',
+    'stretch-extra',
+    'timing-mark-hole',
+    'uneven-crop',
+  ]) {
+    it(`${variant}: read, not rejected, front and back identified (given in either order)`, async () => {
+      const sheet = await interpretPair(
+        AMHERST,
+        `scan-marked-${variant}-back.jpeg`,
+        `scan-marked-${variant}-front.jpeg`,
+      );
+      expect(sheet.ballotStyleId).toBe('card-number-3');
+      expect(sheet.pages.map((p) => [p.side, p.imageIndex])).toEqual([
+        ['front', 1],
+        ['back', 0],
+      ]);
+      expect(sheet.targets).toHaveLength(52);
+      // Differently marked sheets: at least some votes, none of them from a blank-looking target.
+      expect(sheet.targets.some((t) => t.status === 'marked')).toBe(true);
+    });
+  }
+});
