@@ -71,7 +71,8 @@ function copyIntoMat(image: GrayImage, rect: RectPx, mat: CvMat): void {
 /** Find dark blobs in `rect` of `image` (OpenCV threshold + connectedComponentsWithStats). */
 export function findDarkBlobs(image: GrayImage, rect: RectPx, options: FindBlobsOptions): FindBlobsResult {
   const clipped = clipRect(image, rect);
-  if (!clipped) return { blobs: [], thresholdUsed: typeof options.threshold === 'number' ? options.threshold : 128 };
+  if (!clipped)
+    return { blobs: [], thresholdUsed: typeof options.threshold === 'number' ? options.threshold : 128 };
   const cv = getCv();
   return withMats((_cv, scope) => {
     const src = scope.mat(clipped.heightPx, clipped.widthPx, cv.CV_8UC1);
@@ -96,7 +97,10 @@ export function findDarkBlobs(image: GrayImage, rect: RectPx, options: FindBlobs
       const kernel = scope.track(
         cv.getStructuringElement(
           cv.MORPH_RECT,
-          new cv.Size(Math.max(1, Math.round(options.openKernel.widthPx)), Math.max(1, Math.round(options.openKernel.heightPx))),
+          new cv.Size(
+            Math.max(1, Math.round(options.openKernel.widthPx)),
+            Math.max(1, Math.round(options.openKernel.heightPx)),
+          ),
         ),
       );
       const opened = scope.mat();

@@ -14,7 +14,6 @@ import {
   type MarkCandidate,
   type MarkChain,
   median,
-  pointAtIndex,
 } from './timing-marks.ts';
 
 export { type FittedGrid, type GridScale, gridScaleAt, gridToPixel } from './timing-marks.ts';
@@ -113,8 +112,6 @@ function markCandidates(blobs: readonly Blob[], image: GrayImage, s: Sizes): Can
   const out: Candidate[] = [];
   for (const b of blobs) {
     const edge = 0.03 * s.dpi;
-    const atLeft = b.xPx <= edge;
-    const atRight = b.xPx + b.widthPx >= image.widthPx - edge;
     const atTop = b.yPx <= edge;
     const atBottom = b.yPx + b.heightPx >= image.heightPx - edge;
     // marks may be cropped by the paper or image edge: narrow (or short) but otherwise mark-like
@@ -253,7 +250,14 @@ function unreadable(reason: UnreadableReason, detail: string): RegisterUnreadabl
   return { type: 'unreadable', reason, detail };
 }
 
-function darkFraction(image: GrayImage, cx: number, cy: number, halfW: number, halfH: number, threshold: number) {
+function darkFraction(
+  image: GrayImage,
+  cx: number,
+  cy: number,
+  halfW: number,
+  halfH: number,
+  threshold: number,
+) {
   let dark = 0;
   let total = 0;
   const x0 = Math.max(0, Math.round(cx - halfW));
@@ -283,7 +287,8 @@ interface ImageGrid {
 
 function toPageGrid(g: ImageGrid, rotated: boolean, rows: number): FittedGrid {
   const rev = <T>(a: readonly T[]) => [...a].reverse();
-  if (!rotated) return { columns: TIMING_MARK_COLUMNS, rows, top: g.top, bottom: g.bottom, left: g.left, right: g.right };
+  if (!rotated)
+    return { columns: TIMING_MARK_COLUMNS, rows, top: g.top, bottom: g.bottom, left: g.left, right: g.right };
   return {
     columns: TIMING_MARK_COLUMNS,
     rows,
@@ -317,16 +322,30 @@ function gridInk(
   return total ? dark / total : 0;
 }
 
-function attempt(image: GrayImage, options: RegisterOptions, source: BlobSource, strict: boolean): RegisterResult {
+/**
+ * One registration attempt over blobs from `source`; `edgeDepthIn` is how deep (inches) the top and
+ * bottom strips searched for the horizontal rows are; `strict` also requires both far corner marks.
+ */
+function attempt(
+  image: GrayImage,
+  options: RegisterOptions,
+  source: BlobSource,
+  edgeDepthIn: number,
+  strict: boolean,
+): RegisterResult {
   const W = image.widthPx;
   const H = image.heightPx;
   const dpi0 = options.dpi ?? W / PAPER_WIDTH_IN;
   let s = sizesFor(dpi0);
-  const stripH = Math.round(1.0 * dpi0);
+  const stripH = Math.min(Math.round(edgeDepthIn * dpi0), Math.floor(H / 2));
 
   // 1. the horizontal edges: one of them must carry a complete row of 34 marks (the page top)
   const topCands = markCandidates(source({ xPx: 0, yPx: 0, widthPx: W, heightPx: stripH }), image, s);
-  const botCands = markCandidates(source({ xPx: 0, yPx: H - stripH, widthPx: W, heightPx: stripH }), image, s);
+  const botCands = markCandidates(
+    source({ xPx: 0, yPx: H - stripH, widthPx: W, heightPx: stripH }),
+    image,
+    s,
+  );
   const topRow = fitRow(topCands, s, 3);
   const botRow = fitRow(botCands, s, 3);
   const isComplete = (r: RowFit | undefined) =>
@@ -337,7 +356,10 @@ function attempt(image: GrayImage, options: RegisterOptions, source: BlobSource,
     const best = Math.max(topRow?.chain.marks.length ?? 0, botRow?.chain.marks.length ?? 0);
     if (best < 8) return unreadable('no-timing-marks', `no row of timing marks along the top or bottom edge`);
     const spans = `top edge: ${topRow?.chain.marks.length ?? 0} marks spanning ${topRow?.span ?? 0} columns, bottom edge: ${botRow?.chain.marks.length ?? 0} spanning ${botRow?.span ?? 0}`;
-    return unreadable('incomplete-timing-marks', `no complete row of ${TIMING_MARK_COLUMNS} timing marks (${spans})`);
+    return unreadable(
+      'incomplete-timing-marks',
+      `no complete row of ${TIMING_MARK_COLUMNS} timing marks (${spans})`,
+    );
   }
   const warnings: string[] = [];
   // The row we walk the side columns from.
@@ -380,13 +402,6 @@ function attempt(image: GrayImage, options: RegisterOptions, source: BlobSource,
   const walk0 = walkColumn(first, dir, pitchPx, columnCands(first), s, expectedCounts);
   const walk1 = walkColumn(lastMark, dir, pitchPx, columnCands(lastMark), s, expectedCounts);
 
-  if (process.env.REG_DEBUG) {
-    for (const w of [walk0, walk1]) {
-      const missing = [];
-      for (let i = 0; i < w.length; i++) if (!w.found.has(i)) missing.push(i);
-      console.error('walk len', w.length, 'missing', missing.join(','), 'first', JSON.stringify([...w.found].slice(0, 8).map(([i, p]) => [i, Math.round(p.xPx), Math.round(p.yPx)])));
-    }
-  }
   // 3. paper size from the number of rows
   const lengths = [walk0.length, walk1.length];
   let rows: number;
@@ -398,7 +413,11 @@ function attempt(image: GrayImage, options: RegisterOptions, source: BlobSource,
     rows = TIMING_MARK_ROWS[paper];
     if (!lengths.some((n) => n === rows)) {
       const other = lengths.map(valid).find((p) => p !== undefined);
-      if (other) return unreadable('wrong-paper-size', `expected ${paper} (${rows} rows) but found ${other} timing marks`);
+      if (other)
+        return unreadable(
+          'wrong-paper-size',
+          `expected ${paper} (${rows} rows) but found ${other} timing marks`,
+        );
       return unreadable(
         'ambiguous-grid',
         `side columns of ${lengths.join(' and ')} marks do not end at row ${rows} of ${paper} paper`,
@@ -408,7 +427,8 @@ function attempt(image: GrayImage, options: RegisterOptions, source: BlobSource,
     const papers = lengths.map(valid);
     const p0 = papers[0];
     const p1 = papers[1];
-    if (p0 && p1 && p0 !== p1) return unreadable('ambiguous-grid', `side columns disagree: ${lengths.join(' vs ')} rows`);
+    if (p0 && p1 && p0 !== p1)
+      return unreadable('ambiguous-grid', `side columns disagree: ${lengths.join(' vs ')} rows`);
     const p = p0 ?? p1;
     if (!p) {
       return unreadable(
@@ -443,10 +463,16 @@ function attempt(image: GrayImage, options: RegisterOptions, source: BlobSource,
   const nA = nearRow[0] as PointPx;
   const nB = nearRow[TIMING_MARK_COLUMNS - 1] as PointPx;
   const nLen2 = (nB.xPx - nA.xPx) ** 2 + (nB.yPx - nA.yPx) ** 2;
-  const fractions = nearRow.map((p) => ((p.xPx - nA.xPx) * (nB.xPx - nA.xPx) + (p.yPx - nA.yPx) * (nB.yPx - nA.yPx)) / nLen2);
+  const fractions = nearRow.map(
+    (p) => ((p.xPx - nA.xPx) * (nB.xPx - nA.xPx) + (p.yPx - nA.yPx) * (nB.yPx - nA.yPx)) / nLen2,
+  );
   const farY0 = Math.min(farA.yPx, farB.yPx) - 0.25 * s.dpi;
   const farY1 = Math.max(farA.yPx, farB.yPx) + 0.25 * s.dpi;
-  const farCands = markCandidates(source({ xPx: 0, yPx: farY0, widthPx: W, heightPx: farY1 - farY0 }), image, s);
+  const farCands = markCandidates(
+    source({ xPx: 0, yPx: farY0, widthPx: W, heightPx: farY1 - farY0 }),
+    image,
+    s,
+  );
   const farRow: PointPx[] = [];
   const farFound: boolean[] = [];
   const threshold = 128;
@@ -586,8 +612,14 @@ function validateImage(image: GrayImage): string | undefined {
 export function registerPage(image: GrayImage, options: RegisterOptions = {}): RegisterResult {
   const invalid = validateImage(image);
   if (invalid) return unreadable('invalid-image', invalid);
-  if (options.dpi !== undefined && !(Number.isFinite(options.dpi) && options.dpi >= 50 && options.dpi <= 1200)) {
-    return unreadable('invalid-image', `Expected number between 50 and 1200 for options.dpi but received ${options.dpi}`);
+  if (
+    options.dpi !== undefined &&
+    !(Number.isFinite(options.dpi) && options.dpi >= 50 && options.dpi <= 1200)
+  ) {
+    return unreadable(
+      'invalid-image',
+      `Expected number between 50 and 1200 for options.dpi but received ${options.dpi}`,
+    );
   }
   const blobOptions = { threshold: 'otsu' as const, minAreaPx: 6 };
   try {
@@ -611,19 +643,24 @@ export function registerPage(image: GrayImage, options: RegisterOptions = {}): R
       labelled.push({ rect: r, blobs });
       return blobs;
     };
-    const fast = attempt(image, options, strips, true);
+    const fast = attempt(image, options, strips, 1.0, true);
     if (fast.type === 'ok' || fast.reason === 'wrong-paper-size') return fast;
-    // slow path: label the whole page once with a light opening (thin streaks, speckle), then filter
+    // slow paths: label the whole page once and search deeper strips (big margins, strong skew);
+    // then again after a light opening that removes thin streaks and speckle merging into marks
     const dpi0 = options.dpi ?? image.widthPx / PAPER_WIDTH_IN;
-    const all = findDarkBlobs(
-      image,
-      { xPx: 0, yPx: 0, widthPx: image.widthPx, heightPx: image.heightPx },
-      { ...blobOptions, openKernel: { widthPx: dpi0 / 20, heightPx: dpi0 / 40 } },
-    ).blobs;
-    const whole: BlobSource = (rect) => all.filter((b) => blobCentreIn(b, rect));
-    const slow = attempt(image, options, whole, false);
-    if (slow.type === 'ok') {
-      return { ...slow, warnings: [...slow.warnings, `fast path failed (${fast.reason}): used whole-page search`] };
+    const wholeRect = { xPx: 0, yPx: 0, widthPx: image.widthPx, heightPx: image.heightPx };
+    for (const openKernel of [undefined, { widthPx: dpi0 / 20, heightPx: dpi0 / 40 }]) {
+      const all = findDarkBlobs(
+        image,
+        wholeRect,
+        openKernel ? { ...blobOptions, openKernel } : blobOptions,
+      ).blobs;
+      const whole: BlobSource = (rect) => all.filter((b) => blobCentreIn(b, rect));
+      const slow = attempt(image, options, whole, 2.0, false);
+      if (slow.type === 'ok') {
+        const how = openKernel ? 'whole-page search after opening' : 'whole-page search';
+        return { ...slow, warnings: [...slow.warnings, `fast path failed (${fast.reason}): used ${how}`] };
+      }
     }
     return fast;
   } catch (error) {

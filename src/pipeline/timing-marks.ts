@@ -90,7 +90,9 @@ export function median(values: readonly number[]): number {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 /**
@@ -198,11 +200,14 @@ export function longestChain(
   chain.reverse();
   const marks = chain.map((i) => sorted[i] as MarkCandidate);
   const indices: number[] = [0];
-  for (let i = 1; i < chain.length; i++) indices.push((indices[i - 1] as number) + (steps[chain[i] as number] as number));
+  for (let i = 1; i < chain.length; i++)
+    indices.push((indices[i - 1] as number) + (steps[chain[i] as number] as number));
   // refine the pitch from the chain
   const last = indices[indices.length - 1] as number;
   const refined =
-    last > 0 ? (pos(marks[marks.length - 1] as MarkCandidate) - pos(marks[0] as MarkCandidate)) / last : pitchPx;
+    last > 0
+      ? (pos(marks[marks.length - 1] as MarkCandidate) - pos(marks[0] as MarkCandidate)) / last
+      : pitchPx;
   return { marks, indices, pitchPx: refined };
 }
 
