@@ -2,13 +2,13 @@
  * `main(argv, io) → exit code`: the whole command line, testable without a process.
  * One file per subcommand; this one only dispatches.
  */
-import { readFileSync } from 'node:fs';
 import { ELECTION_INSPECT_HELP, runElectionInspect } from './election-inspect.ts';
+import { INTERPRET_HELP, runInterpret } from './interpret.ts';
 import { type CliIo, EXIT } from './io.ts';
+import { runTally, TALLY_HELP } from './tally.ts';
+import { VERSION } from './version.ts';
 
-export const VERSION: string = (
-  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
+export { VERSION };
 
 type Command = {
   summary: string;
@@ -21,6 +21,16 @@ const COMMANDS: Record<string, Command> = {
     summary: 'print the contests, ballot styles and targets of an election definition',
     help: ELECTION_INSPECT_HELP,
     run: runElectionInspect,
+  },
+  interpret: {
+    summary: 'interpret one sheet (front and back) and print its votes, scores and review reasons',
+    help: INTERPRET_HELP,
+    run: runInterpret,
+  },
+  tally: {
+    summary: 'interpret a whole batch in a worker pool; write NIST cast vote records and tallies',
+    help: TALLY_HELP,
+    run: runTally,
   },
 };
 

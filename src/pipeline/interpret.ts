@@ -207,6 +207,11 @@ function identify(
   };
 }
 
+const roundPoint = (p: { xPx: number; yPx: number }) => ({
+  xPx: Math.round(p.xPx * 10) / 10,
+  yPx: Math.round(p.yPx * 10) / 10,
+});
+
 const STANDARD_DPI = [150, 200, 240, 300, 400, 600];
 
 /** Resolution of a page: as the file states it, else from its width (snapped to a standard scanner setting). */
@@ -384,6 +389,12 @@ export function interpretSheet(
       rotated180: p.reg.rotated180,
       marksInferred: p.reg.marksInferred,
       warnings: [...p.reg.warnings],
+      timingMarksPx: {
+        left: p.reg.grid.left.map(roundPoint),
+        right: p.reg.grid.right.map(roundPoint),
+        top: p.reg.grid.top.map(roundPoint),
+        bottom: p.reg.grid.bottom.map(roundPoint),
+      },
     });
     if (!layout) continue;
     layouts.push(layout);

@@ -77,6 +77,7 @@ export const RejectReasonSchema = z.enum([
   'page-mismatch',
   'streak-through-target',
   'processing-error',
+  'duplicate-image',
 ]);
 export type RejectReason = z.infer<typeof RejectReasonSchema>;
 
@@ -91,6 +92,13 @@ export const PageInfoSchema = z.object({
   rotated180: z.boolean(),
   marksInferred: z.number().int(),
   warnings: z.array(z.string()),
+  /** the fitted timing marks (pixel centres), for overlays: left/right per row, top/bottom per column */
+  timingMarksPx: z.object({
+    left: z.array(z.object({ xPx: z.number(), yPx: z.number() })),
+    right: z.array(z.object({ xPx: z.number(), yPx: z.number() })),
+    top: z.array(z.object({ xPx: z.number(), yPx: z.number() })),
+    bottom: z.array(z.object({ xPx: z.number(), yPx: z.number() })),
+  }),
 });
 export type PageInfo = z.infer<typeof PageInfoSchema>;
 

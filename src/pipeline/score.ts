@@ -120,40 +120,46 @@ export function scoreBubble(image: GrayImage, grid: LocalGrid): TargetScore {
   //    paper). Printers differ a little in oval size, hence the few scales.
   const rangeX = Math.max(1, Math.round(BUBBLE.searchColumns * grid.pxPerColumn));
   const rangeY = Math.max(1, Math.round(BUBBLE.searchRows * grid.pxPerRow));
-  const step = grid.pxPerColumn > 60 ? 2 : 1;
+  const ringScore = (dx: number, dy: number, scale: number): number => {
+    const sa = a * scale;
+    const sb = b * scale;
+    const cx = grid.centre.xPx + dx;
+    const cy = grid.centre.yPx + dy;
+    let on = 0;
+    let off = 0;
+    for (let i = 0; i < RING_POINTS; i++) {
+      const ex = sa * (RING_COS[i] ?? 0);
+      const ey = sb * (RING_SIN[i] ?? 0);
+      const rx = ex * cosT - ey * sinT;
+      const ry = ex * sinT + ey * cosT;
+      on += lut[pixel(image, cx + rx, cy + ry)] ?? 0;
+      off += lut[pixel(image, cx + rx * 1.3, cy + ry * 1.45)] ?? 0;
+    }
+    // Prefer the predicted position and size when the evidence is flat (blank area, solid fill).
+    const penalty = Math.abs(dx) / rangeX + Math.abs(dy) / rangeY + Math.abs(scale - 1) * 4;
+    return on - off - 0.02 * penalty * RING_POINTS;
+  };
+  // Coarse to fine: position on a 2-px lattice at the nominal size, then ±1 px, then the size.
   let best = -Infinity;
   let bestDx = 0;
   let bestDy = 0;
   let bestScale = 1;
-  for (const scale of BUBBLE.scales) {
-    const sa = a * scale;
-    const sb = b * scale;
-    for (let dy = -rangeY; dy <= rangeY; dy += step) {
-      for (let dx = -rangeX; dx <= rangeX; dx += step) {
-        const cx = grid.centre.xPx + dx;
-        const cy = grid.centre.yPx + dy;
-        let on = 0;
-        let off = 0;
-        for (let i = 0; i < RING_POINTS; i++) {
-          const ex = sa * (RING_COS[i] ?? 0);
-          const ey = sb * (RING_SIN[i] ?? 0);
-          const rx = ex * cosT - ey * sinT;
-          const ry = ex * sinT + ey * cosT;
-          on += lut[pixel(image, cx + rx, cy + ry)] ?? 0;
-          off += lut[pixel(image, cx + rx * 1.3, cy + ry * 1.45)] ?? 0;
-        }
-        // Prefer the predicted position and size when the evidence is flat (blank area, solid fill).
-        const penalty = Math.abs(dx) / rangeX + Math.abs(dy) / rangeY + Math.abs(scale - 1) * 4;
-        const score = on - off - 0.02 * penalty * RING_POINTS;
-        if (score > best) {
-          best = score;
-          bestDx = dx;
-          bestDy = dy;
-          bestScale = scale;
-        }
-      }
+  const consider = (dx: number, dy: number, scale: number) => {
+    const score = ringScore(dx, dy, scale);
+    if (score > best) {
+      best = score;
+      bestDx = dx;
+      bestDy = dy;
+      bestScale = scale;
     }
-  }
+  };
+  for (let dy = -rangeY; dy <= rangeY; dy += 2) for (let dx = -rangeX; dx <= rangeX; dx += 2) consider(dx, dy, 1);
+  const coarseX = bestDx;
+  const coarseY = bestDy;
+  for (const scale of BUBBLE.scales)
+    for (let dy = coarseY - 1; dy <= coarseY + 1; dy++)
+      for (let dx = coarseX - 1; dx <= coarseX + 1; dx++)
+        if (Math.abs(dx) <= rangeX && Math.abs(dy) <= rangeY) consider(dx, dy, scale);
   const cx = grid.centre.xPx + bestDx;
   const cy = grid.centre.yPx + bestDy;
 

@@ -1,0 +1,75 @@
+/**
+ * Overlay: the scanned page with the fitted timing marks and every target outlined in a colour by
+ * status and labelled with its fill score, as PNG, for people to look at.
+ */
+import sharp from 'sharp';
+import type { GrayImage } from '../image.ts';
+import type { InterpretedSheet, MarkStatus } from '../pipeline/outcome.ts';
+
+const COLOURS: Record<MarkStatus, string> = { marked: '#00a651', marginal: '#ff8c00', unmarked: '#1e64ff' };
+
+export function escapeXml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** SVG drawing of one side's evidence, in the image's pixel coordinates. */
+export function overlaySvg(
+  sheet: InterpretedSheet,
+  side: 'front' | 'back',
+  widthPx: number,
+  heightPx: number,
+): string {
+  const page = sheet.pages.find((p) => p.side === side);
+  const parts: string[] = [];
+  const font = Math.max(10, Math.round(widthPx / 110));
+  if (page) {
+    const marks = [
+      ...page.timingMarksPx.left,
+      ...page.timingMarksPx.right,
+      ...page.timingMarksPx.top,
+      ...page.timingMarksPx.bottom,
+    ];
+    for (const m of marks)
+      parts.push(
+        `<circle cx="${m.xPx}" cy="${m.yPx}" r="${font * 0.35}" fill="none" stroke="#e6007e" stroke-width="2"/>`,
+      );
+    const rows = page.timingMarksPx.left.map((l, i) => [l, page.timingMarksPx.right[i]] as const);
+    for (const [l, r] of rows)
+      if (r)
+        parts.push(
+          `<line x1="${l.xPx}" y1="${l.yPx}" x2="${r.xPx}" y2="${r.yPx}" stroke="#e6007e" stroke-opacity="0.12" stroke-width="1"/>`,
+        );
+  }
+  for (const t of sheet.targets) {
+    if (t.side !== side) continue;
+    const colour = COLOURS[t.status];
+    parts.push(
+      `<ellipse cx="${t.centrePx.xPx}" cy="${t.centrePx.yPx}" rx="${t.halfWidthPx + 3}" ry="${t.halfHeightPx + 3}" fill="none" stroke="${colour}" stroke-width="3"/>`,
+      `<text x="${t.centrePx.xPx + t.halfWidthPx + 5}" y="${t.centrePx.yPx - t.halfHeightPx - 2}" font-family="DejaVu Sans, sans-serif" font-size="${font}" font-weight="bold" fill="${colour}">${t.fill01.toFixed(2)}</text>`,
+    );
+  }
+  const label = `${escapeXml(sheet.ballotStyleId)} sheet ${sheet.sheetNumber} ${side}${page?.rotated180 ? ' (scanned upside down)' : ''}`;
+  parts.push(
+    `<text x="${font}" y="${heightPx - font}" font-family="DejaVu Sans, sans-serif" font-size="${font * 1.4}" fill="#e6007e">${label}</text>`,
+  );
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${widthPx}" height="${heightPx}">${parts.join('')}</svg>`;
+}
+
+/** PNG bytes of one side's overlay, optionally scaled down to `maxWidthPx`. */
+export async function renderOverlay(
+  image: GrayImage,
+  sheet: InterpretedSheet,
+  side: 'front' | 'back',
+  maxWidthPx = 1700,
+): Promise<Buffer> {
+  const svg = overlaySvg(sheet, side, image.widthPx, image.heightPx);
+  const composed = await sharp(Buffer.from(image.data), {
+    raw: { width: image.widthPx, height: image.heightPx, channels: 1 },
+  })
+    .toColourspace('srgb')
+    .composite([{ input: Buffer.from(svg), top: 0, left: 0 }])
+    .png()
+    .toBuffer();
+  if (image.widthPx <= maxWidthPx) return composed;
+  return sharp(composed).resize({ width: maxWidthPx }).png().toBuffer();
+}
