@@ -1,7 +1,11 @@
-/** The human-readable and tabular tally outputs of a batch. */
+/** The tabular and readable tally outputs of a batch: CSVs, NIST results, the text summary. */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { VERSION } from '../cli/version.ts';
 import type { Election } from '../election/election.ts';
+import { csvLine, cvrCsvHeader, cvrCsvRow, tallyCsv } from '../report/csv.ts';
+import { buildElectionResults } from '../report/results-nist.ts';
+import { summaryText } from '../report/summary.ts';
 import type { SheetRecord } from '../tally/records.ts';
 import type { Tally } from '../tally/tally.ts';
 
@@ -13,30 +17,18 @@ export interface TallyReportInput {
   generatedDate: Date;
 }
 
-/** Writes summary.txt (and the CSV / NIST results files) and returns the summary text. */
+/** Writes cvr.csv, tally.csv, results.json and summary.txt; returns the summary text. */
 export function writeTallyReports(input: TallyReportInput): string {
-  const t = input.tally;
-  const lines: string[] = [];
-  lines.push(`${input.election.title} — ${input.election.jurisdiction}`);
-  const c = t.sheets;
-  lines.push(
-    `inputs ${c.inputs} = recorded ${c.recorded} + needing review ${c.needsReview} + rejected ${c.rejected}`,
-  );
-  for (const [reason, n] of Object.entries(c.rejectedByReason)) lines.push(`  rejected: ${reason} ${n}`);
-  lines.push('');
-  for (const contest of t.contests) {
-    if (contest.ballots === 0) continue;
-    lines.push(`${contest.title} (vote for ${contest.seats}; ${contest.ballots} ballots)`);
-    const total = contest.options.reduce((s, o) => s + o.votes, 0);
-    for (const o of contest.options)
-      lines.push(
-        `  ${o.label.padEnd(32)} ${String(o.votes).padStart(7)}  ${total ? ((100 * o.votes) / total).toFixed(1) : '0.0'}%`,
-      );
-    lines.push(`  ${'overvotes'.padEnd(32)} ${String(contest.overvotes).padStart(7)}`);
-    lines.push(`  ${'undervotes'.padEnd(32)} ${String(contest.undervotes).padStart(7)}`);
-    lines.push('');
-  }
-  const text = `${lines.join('\n')}\n`;
-  writeFileSync(join(input.outDir, 'summary.txt'), text);
+  const { outDir, election, tally, records } = input;
+  const rows = [csvLine(cvrCsvHeader(election)), ...records.map((r) => csvLine(cvrCsvRow(election, r)))];
+  writeFileSync(join(outDir, 'cvr.csv'), rows.join(''));
+  writeFileSync(join(outDir, 'tally.csv'), tallyCsv(tally));
+  const results = buildElectionResults(election, tally, {
+    version: VERSION,
+    generatedDate: input.generatedDate,
+  });
+  writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  const text = summaryText(election, tally);
+  writeFileSync(join(outDir, 'summary.txt'), text);
   return text;
 }

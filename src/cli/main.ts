@@ -2,6 +2,8 @@
  * `main(argv, io) → exit code`: the whole command line, testable without a process.
  * One file per subcommand; this one only dispatches.
  */
+
+import { runSamplesGenerate, SAMPLES_GENERATE_USAGE } from '../../samples/generator/cli.ts';
 import { ELECTION_INSPECT_HELP, runElectionInspect } from './election-inspect.ts';
 import { INTERPRET_HELP, runInterpret } from './interpret.ts';
 import { type CliIo, EXIT } from './io.ts';
@@ -26,6 +28,11 @@ const COMMANDS: Record<string, Command> = {
     summary: 'interpret one sheet (front and back) and print its votes, scores and review reasons',
     help: INTERPRET_HELP,
     run: runInterpret,
+  },
+  'samples generate': {
+    summary: 'render synthetic ballots with scanner defects and ground truth (seeded)',
+    help: SAMPLES_GENERATE_USAGE,
+    run: (argv, io) => runSamplesGenerate([...argv], io),
   },
   tally: {
     summary: 'interpret a whole batch in a worker pool; write NIST cast vote records and tallies',

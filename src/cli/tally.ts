@@ -92,7 +92,8 @@ export async function runTally(argv: readonly string[], io: CliIo): Promise<numb
   const outDir = resolve(io.cwd, v.out as string);
   const json = v.json === true;
   const progress = terminalProgress(io.stderr, !json);
-  const options = { workers: workers.value, pairing, ballotStyleId: ballotStyleId ?? null };
+  // The worker count is left out: it must not change a byte of the outputs.
+  const options = { pairing, ballotStyleId: ballotStyleId ?? null };
   const jobKey = jobKeyOf({
     election: loaded.election.source.sha256,
     calibration: calibration.value,

@@ -23,6 +23,8 @@ export const CalibrationSchema = z
       marginal: Fraction,
       /** ink fraction in a write-in area above which something was written there. */
       writeInInk: Fraction,
+      /** ink just above and below an unmarked oval (a circled option) that sends the sheet to review */
+      outsideInk: Fraction.default(0.12),
     }),
     /** How the numbers were made (command, data, date), for people reviewing a report. */
     provenance: z.string().default(''),

@@ -256,6 +256,7 @@ function scoreSide(layout: SheetSideLayout, p: RegisteredPage, calibration: Cali
       column: t.column,
       row: t.row,
       fill01: s.fill01,
+      outsideInk01: s.outsideInk01,
       status: statusOf(s.fill01, calibration),
       centrePx: s.centre,
       halfWidthPx: s.halfWidthPx,

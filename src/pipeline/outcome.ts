@@ -21,6 +21,8 @@ export const TargetResultSchema = z.object({
   centrePx: z.object({ xPx: z.number(), yPx: z.number() }),
   halfWidthPx: z.number(),
   halfHeightPx: z.number(),
+  /** ink just above and below the oval (a circled option), 0..1 */
+  outsideInk01: z.number(),
   /** ink fraction of the write-in area, for write-in targets */
   writeInInk01: z.number().optional(),
 });
@@ -47,6 +49,12 @@ export const AdjudicationReasonSchema = z.discriminatedUnion('type', [
     optionId: z.string(),
     writeInInk01: z.number(),
   }),
+  z.object({
+    type: z.literal('mark-outside-target'),
+    contestId: z.string(),
+    optionId: z.string(),
+    outsideInk01: z.number(),
+  }),
   z.object({ type: z.literal('blank-ballot') }),
 ]);
 export type AdjudicationReason = z.infer<typeof AdjudicationReasonSchema>;
@@ -57,10 +65,12 @@ export const DEFAULT_REVIEW_REASONS: readonly AdjudicationReasonType[] = [
   'overvote',
   'marginal-mark',
   'unmarked-write-in',
+  'mark-outside-target',
   'blank-ballot',
 ];
 
 export const RejectReasonSchema = z.enum([
+  'unreadable-file',
   'empty-file',
   'not-an-image',
   'corrupt-image',

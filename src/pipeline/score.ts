@@ -35,6 +35,8 @@ export const BUBBLE = {
   spillWeight: 0.15,
   inkCutoff: 0.3,
   faintWeight: 0.5,
+  toneWeight: 1,
+  toneCap: 0.25,
   inkDepth: 0.55,
   /** outline sizes tried, relative to the nominal one */
   scales: [0.84, 0.92, 1, 1.08] as readonly number[],
@@ -45,6 +47,8 @@ export interface TargetScore {
   fill01: number;
   /** where the outline was found, in image pixels */
   centre: PointPx;
+  /** mean darkness in the bands just above and below the oval: a circle drawn around it shows here */
+  outsideInk01: number;
   /** outer half-axes in pixels (for overlays) */
   halfWidthPx: number;
   halfHeightPx: number;
@@ -89,6 +93,7 @@ export function paperLevel(image: GrayImage, cx: number, cy: number, halfW: numb
 }
 
 const RING_POINTS = 40;
+const TONE_BINS = 64;
 const RING_COS = Float64Array.from({ length: RING_POINTS }, (_, i) =>
   Math.cos((2 * Math.PI * i) / RING_POINTS),
 );
@@ -153,7 +158,8 @@ export function scoreBubble(image: GrayImage, grid: LocalGrid): TargetScore {
       bestScale = scale;
     }
   };
-  for (let dy = -rangeY; dy <= rangeY; dy += 2) for (let dx = -rangeX; dx <= rangeX; dx += 2) consider(dx, dy, 1);
+  for (let dy = -rangeY; dy <= rangeY; dy += 2)
+    for (let dx = -rangeX; dx <= rangeX; dx += 2) consider(dx, dy, 1);
   const coarseX = bestDx;
   const coarseY = bestDy;
   for (const scale of BUBBLE.scales)
@@ -177,6 +183,7 @@ export function scoreBubble(image: GrayImage, grid: LocalGrid): TargetScore {
   let count = 0;
   let spill = 0;
   let spillCount = 0;
+  const toneHist = new Uint32Array(TONE_BINS);
   const x0 = Math.max(0, Math.floor(cx - reach));
   const x1 = Math.min(image.widthPx - 1, Math.ceil(cx + reach));
   const y0 = Math.max(0, Math.floor(cy - reach));
@@ -194,6 +201,8 @@ export function scoreBubble(image: GrayImage, grid: LocalGrid): TargetScore {
       if ((u * u) / (ia * ia) + (v * v) / (ib * ib) <= 1) {
         sum += d;
         count++;
+        toneHist[Math.min(TONE_BINS - 1, Math.floor(d0 * TONE_BINS))] =
+          (toneHist[Math.min(TONE_BINS - 1, Math.floor(d0 * TONE_BINS))] ?? 0) + 1;
       } else if (
         Math.abs(u) <= ia &&
         Math.abs(v) >= ob * BUBBLE.spillInner &&
@@ -204,13 +213,24 @@ export function scoreBubble(image: GrayImage, grid: LocalGrid): TargetScore {
       }
     }
   }
-  const interior = count ? sum / count : 0;
+  // A light, even fill (pencil pressed softly) darkens the whole interior a little: its median tone
+  // says so where the ink measure, built for pen strokes, does not. Strokes leave the median at paper.
+  let tone = 0;
+  for (let i = 0, seen = 0; i < TONE_BINS; i++) {
+    seen += toneHist[i] ?? 0;
+    if (seen * 2 >= count) {
+      tone = i / TONE_BINS;
+      break;
+    }
+  }
+  const interior = Math.max(count ? sum / count : 0, Math.min(BUBBLE.toneCap, tone * BUBBLE.toneWeight));
   const outside = spillCount ? spill / spillCount : 0;
   // Reported to 0.001: finer digits are scanner noise, and records should not carry them.
   const fill01 =
     Math.round(Math.min(1, interior * (1 - BUBBLE.spillWeight) + outside * BUBBLE.spillWeight) * 1000) / 1000;
   return {
     fill01,
+    outsideInk01: Math.round(outside * 1000) / 1000,
     centre: { xPx: cx, yPx: cy },
     halfWidthPx: a * bestScale,
     halfHeightPx: b * bestScale,

@@ -47,7 +47,12 @@ export async function scanSheet(
       return rejected(
         job,
         sha,
-        { type: 'rejected', reason: 'not-an-image', detail: `${path}: cannot be read (${code})`, imageIndex },
+        {
+          type: 'rejected',
+          reason: 'unreadable-file',
+          detail: `${path}: cannot be read (${code})`,
+          imageIndex,
+        },
         timingsMs,
       );
     }

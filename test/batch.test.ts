@@ -1,0 +1,286 @@
+/**
+ * The batch job end to end through the CLI: bad inputs are reported and nothing is lost, outputs do not
+ * depend on the worker count, a killed run resumes to identical outputs, a crashing worker costs a retry.
+ */
+import { spawn } from 'node:child_process';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { crc32, deflateSync } from 'node:zlib';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import type { CliIo } from '../src/cli/io.ts';
+import { main } from '../src/cli/main.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+const DEMO = join(ROOT, 'samples', 'demo');
+const ELECTION = join(DEMO, 'election.json');
+const BIN = join(ROOT, 'bin', 'ballot-tally.js');
+
+function capture(env: Record<string, string> = {}): CliIo & { out: () => string; err: () => string } {
+  let out = '';
+  let err = '';
+  return {
+    stdout: { write: (s: string) => (out += s) },
+    stderr: { write: (s: string) => (err += s) },
+    env: { SOURCE_DATE_EPOCH: '1730764800', ...env },
+    cwd: ROOT,
+    out: () => out,
+    err: () => err,
+  };
+}
+
+/** A decompression bomb: a valid PNG claiming width × height whose first rows deflate from almost nothing. */
+function pngHeaderOnly(width: number, height: number): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([len, body, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 0; // grayscale
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(Buffer.alloc((width + 1) * 4))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+const demoPairs = () =>
+  readdirSync(DEMO)
+    .filter((f) => /-front\.jpeg$/.test(f))
+    .sort()
+    .map((f) => [f, f.replace('-front', '-back')] as const);
+
+function copyDemo(dir: string, count: number): void {
+  mkdirSync(dir, { recursive: true });
+  for (const [front, back] of demoPairs().slice(0, count)) {
+    copyFileSync(join(DEMO, front), join(dir, front));
+    copyFileSync(join(DEMO, back), join(dir, back));
+  }
+}
+
+const OUTPUTS = [
+  'cvr-report.json',
+  'cvr.csv',
+  'tally.json',
+  'tally.csv',
+  'summary.txt',
+  'results.json',
+  'review.json',
+  'rejected.json',
+  'manifest.json',
+];
+
+function outputsOf(dir: string): Record<string, string> {
+  return Object.fromEntries(
+    OUTPUTS.filter((f) => existsSync(join(dir, f))).map((f) => [f, readFileSync(join(dir, f), 'utf8')]),
+  );
+}
+
+describe('tally: a bad-input corpus is reported file by file and the batch completes', () => {
+  it('reports each bad input with its reason, and the counts add up', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bt-bad-'));
+    const inputs = join(dir, 'in');
+    copyDemo(inputs, 2);
+    const [front] = demoPairs()[0] ?? [];
+    if (!front) throw new Error('no demo sheets');
+    const good = readFileSync(join(DEMO, front));
+    // one-sided sheets: pair every file on its own
+    writeFileSync(join(inputs, 'zero-bytes.jpg'), Buffer.alloc(0));
+    writeFileSync(join(inputs, 'truncated.jpg'), good.subarray(0, Math.floor(good.length / 3)));
+    writeFileSync(join(inputs, 'notes.jpg'), 'this is a text file, not a picture\n');
+    writeFileSync(join(inputs, 'bomb.png'), pngHeaderOnly(30000, 30000));
+    const noise = Buffer.alloc(1700 * 2200);
+    for (let i = 0; i < noise.length; i++) noise[i] = (i * 2654435761) >>> 24;
+    await sharp(noise, { raw: { width: 1700, height: 2200, channels: 1 } })
+      .jpeg()
+      .toFile(join(inputs, 'photo.jpg'));
+    await sharp({ create: { width: 1700, height: 2200, channels: 3, background: '#ffffff' } })
+      .jpeg()
+      .toFile(join(inputs, 'blank.jpg'));
+    await sharp(good).rotate(90).toFile(join(inputs, 'turned-90.jpg'));
+    copyFileSync(join(DEMO, front), join(inputs, 'zz-duplicate.jpeg'));
+    const manifest = [
+      ...demoPairs()
+        .slice(0, 2)
+        .map(([f, b]) => `${f},${b}`),
+      'zero-bytes.jpg',
+      'truncated.jpg',
+      'notes.jpg',
+      'bomb.png',
+      'photo.jpg',
+      'blank.jpg',
+      'turned-90.jpg',
+      `zz-duplicate.jpeg,${demoPairs()[0]?.[1]}`,
+      'missing-file.jpg',
+    ].join('\n');
+    writeFileSync(join(inputs, 'manifest.txt'), `${manifest}\n`);
+    const io = capture();
+    const code = await main(
+      [
+        'tally',
+        join(inputs, 'manifest.txt'),
+        '--election',
+        ELECTION,
+        '--out',
+        join(dir, 'out'),
+        '--json',
+        '--workers',
+        '2',
+      ],
+      io,
+    );
+    expect(code, io.err()).toBe(1);
+    const summary = JSON.parse(io.out()) as {
+      counts: { inputs: number; recorded: number; needsReview: number; rejected: number };
+    };
+    const c = summary.counts;
+    expect(c.inputs).toBe(11);
+    expect(c.inputs).toBe(c.recorded + c.needsReview + c.rejected);
+    const rejected = JSON.parse(readFileSync(join(dir, 'out', 'rejected.json'), 'utf8')) as {
+      files: string[];
+      reason: string;
+    }[];
+    const byFile = Object.fromEntries(rejected.map((r) => [r.files[0]?.split('/').pop(), r.reason]));
+    expect(byFile).toEqual({
+      'zero-bytes.jpg': 'empty-file',
+      'truncated.jpg': 'corrupt-image',
+      'notes.jpg': 'not-an-image',
+      'bomb.png': 'too-many-pixels',
+      'photo.jpg': 'no-timing-marks',
+      'blank.jpg': 'blank-page',
+      'turned-90.jpg': expect.stringMatching(/^(no-timing-marks|wrong-paper-size)$/),
+      'zz-duplicate.jpeg': 'duplicate-image',
+      'missing-file.jpg': 'unreadable-file',
+    });
+  });
+});
+
+describe('tally: deterministic outputs', () => {
+  it('1 and 2 workers give byte-identical outputs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bt-det-'));
+    copyDemo(join(dir, 'in'), 6);
+    const outs: Record<string, string>[] = [];
+    for (const workers of ['1', '2']) {
+      const io = capture();
+      const out = join(dir, `out-${workers}`);
+      const code = await main(
+        ['tally', join(dir, 'in'), '--election', ELECTION, '--out', out, '--workers', workers, '--json'],
+        io,
+      );
+      expect(code, io.err()).toBeLessThanOrEqual(1);
+      outs.push(outputsOf(out));
+    }
+    expect(Object.keys(outs[0] ?? {}).length).toBeGreaterThanOrEqual(6);
+    expect(outs[1]).toEqual(outs[0]);
+  });
+});
+
+function runCli(args: string[], env: Record<string, string>) {
+  return spawn(process.execPath, [BIN, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, SOURCE_DATE_EPOCH: '1730764800', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+const exited = (p: ReturnType<typeof spawn>) =>
+  new Promise<number | null>((resolve) => p.on('exit', (code) => resolve(code)));
+
+describe('tally: resume after kill -9', () => {
+  it('finishes without re-reading finished sheets and equals an uninterrupted run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bt-resume-'));
+    copyDemo(join(dir, 'in'), 14);
+    const args = (out: string) => [
+      'tally',
+      join(dir, 'in'),
+      '--election',
+      ELECTION,
+      '--out',
+      out,
+      '--workers',
+      '1',
+      '--json',
+    ];
+    await exited(runCli(args(join(dir, 'clean')), {}));
+
+    const killed = runCli(args(join(dir, 'killed')), {});
+    const journal = join(dir, 'killed', 'journal.jsonl');
+    await new Promise<void>((resolve, reject) => {
+      const started = Date.now();
+      const timer = setInterval(() => {
+        const lines = existsSync(journal)
+          ? readFileSync(journal, 'utf8').split('\n').filter(Boolean).length
+          : 0;
+        if (lines >= 4) {
+          clearInterval(timer);
+          killed.kill('SIGKILL');
+          resolve();
+        } else if (Date.now() - started > 60_000) {
+          clearInterval(timer);
+          reject(new Error('the batch never started'));
+        }
+      }, 20);
+    });
+    await exited(killed);
+    const before = readFileSync(journal, 'utf8').split('\n').filter(Boolean).length - 1;
+    expect(before).toBeGreaterThanOrEqual(3);
+    expect(before).toBeLessThan(14);
+
+    const resumed = runCli([...args(join(dir, 'killed')), '--resume'], {});
+    let stdout = '';
+    resumed.stdout?.on('data', (d) => (stdout += d));
+    expect(await exited(resumed)).toBeLessThanOrEqual(1);
+    expect((JSON.parse(stdout) as { resumedSheets: number }).resumedSheets).toBe(before);
+    expect(outputsOf(join(dir, 'killed'))).toEqual(outputsOf(join(dir, 'clean')));
+  });
+});
+
+describe('tally: a crashing worker', () => {
+  it('costs one retry, then the sheet is an error and the batch goes on', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bt-crash-'));
+    copyDemo(join(dir, 'in'), 3);
+    const p = runCli(
+      [
+        'tally',
+        join(dir, 'in'),
+        '--election',
+        ELECTION,
+        '--out',
+        join(dir, 'out'),
+        '--workers',
+        '1',
+        '--json',
+      ],
+      {
+        BALLOT_TALLY_TEST_CRASH_ON_SHEET: '000002',
+      },
+    );
+    let stdout = '';
+    p.stdout?.on('data', (d) => (stdout += d));
+    expect(await exited(p)).toBe(1);
+    const counts = (JSON.parse(stdout) as { counts: { inputs: number; rejected: number } }).counts;
+    expect(counts).toMatchObject({ inputs: 3, rejected: 1 });
+    const rejected = JSON.parse(readFileSync(join(dir, 'out', 'rejected.json'), 'utf8')) as {
+      sheetId: string;
+      reason: string;
+    }[];
+    expect(rejected).toEqual([expect.objectContaining({ sheetId: '000002', reason: 'processing-error' })]);
+  });
+});
