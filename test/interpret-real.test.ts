@@ -120,7 +120,7 @@ function checkMarks(
 }
 
 describe.skipIf(!HAVE_SHARED)('Hudson (legal, 200 dpi, mark variety)', () => {
-  const images = expectedImages(HUDSON);
+  const images = HAVE_SHARED ? expectedImages(HUDSON) : {};
 
   it('marked pair: every definite mark marked, blanks unmarked, marginal flagged, Spearman >= 0.95', async () => {
     const sheet = await interpretPair(HUDSON, 'scan-marked-front.jpeg', 'scan-marked-back.jpeg');
@@ -184,7 +184,7 @@ describe.skipIf(!HAVE_SHARED)('Hudson (legal, 200 dpi, mark variety)', () => {
 });
 
 describe.skipIf(!HAVE_SHARED)('Amherst (letter, 200 and 300 dpi hard cases)', () => {
-  const images = expectedImages(AMHERST);
+  const images = HAVE_SHARED ? expectedImages(AMHERST) : {};
 
   it('marked pair: statuses, votes and Spearman >= 0.95 against the reference fill scores', async () => {
     const sheet = await interpretPair(AMHERST, 'scan-marked-front.jpeg', 'scan-marked-back.jpeg');
