@@ -17,8 +17,11 @@ import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
+import { generateSheet } from '../samples/generator/index.ts';
 import type { CliIo } from '../src/cli/io.ts';
 import { main } from '../src/cli/main.ts';
+import { electionAt } from './helpers.ts';
+import { HAVE_SCHEMAS, validator } from './nist.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const DEMO = join(ROOT, 'samples', 'demo');
@@ -116,6 +119,12 @@ describe('tally: a bad-input corpus is reported file by file and the batch compl
       .toFile(join(inputs, 'blank.jpg'));
     await sharp(good).rotate(90).toFile(join(inputs, 'turned-90.jpg'));
     copyFileSync(join(DEMO, front), join(inputs, 'zz-duplicate.jpeg'));
+    // The same layout printed for another election (another date on the back of the sheet).
+    const other = { ...electionAt(ELECTION), date: '2023-03-14' };
+    const foreign = await generateSheet(other, { profile: 'clean', format: 'jpeg', sheetId: 'other' }, 11);
+    if (!('front' in foreign.images)) throw new Error('expected two images');
+    writeFileSync(join(inputs, 'other-election-front.jpeg'), foreign.images.front);
+    writeFileSync(join(inputs, 'other-election-back.jpeg'), foreign.images.back);
     const manifest = [
       ...demoPairs()
         .slice(0, 2)
@@ -128,6 +137,7 @@ describe('tally: a bad-input corpus is reported file by file and the batch compl
       'blank.jpg',
       'turned-90.jpg',
       `zz-duplicate.jpeg,${demoPairs()[0]?.[1]}`,
+      'other-election-front.jpeg,other-election-back.jpeg',
       'missing-file.jpg',
     ].join('\n');
     writeFileSync(join(inputs, 'manifest.txt'), `${manifest}\n`);
@@ -151,7 +161,7 @@ describe('tally: a bad-input corpus is reported file by file and the batch compl
       counts: { inputs: number; recorded: number; needsReview: number; rejected: number };
     };
     const c = summary.counts;
-    expect(c.inputs).toBe(11);
+    expect(c.inputs).toBe(12);
     expect(c.inputs).toBe(c.recorded + c.needsReview + c.rejected);
     const rejected = JSON.parse(readFileSync(join(dir, 'out', 'rejected.json'), 'utf8')) as {
       files: string[];
@@ -168,6 +178,7 @@ describe('tally: a bad-input corpus is reported file by file and the batch compl
       'turned-90.jpg': expect.stringMatching(/^(no-timing-marks|wrong-paper-size)$/),
       'zz-duplicate.jpeg': 'duplicate-image',
       'missing-file.jpg': 'unreadable-file',
+      'other-election-front.jpeg': 'wrong-election',
     });
   });
 });
@@ -189,6 +200,18 @@ describe('tally: deterministic outputs', () => {
     }
     expect(Object.keys(outs[0] ?? {}).length).toBeGreaterThanOrEqual(6);
     expect(outs[1]).toEqual(outs[0]);
+  });
+
+  it.skipIf(!HAVE_SCHEMAS)('the CVR report and the results validate against the NIST schemas', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bt-nist-'));
+    copyDemo(join(dir, 'in'), 4);
+    const io = capture();
+    await main(['tally', join(dir, 'in'), '--election', ELECTION, '--out', join(dir, 'out'), '--json'], io);
+    const cvr = JSON.parse(readFileSync(join(dir, 'out', 'cvr-report.json'), 'utf8')) as { CVR: unknown[] };
+    expect(cvr.CVR).toHaveLength(4);
+    expect(validator('nist-1500-103-cvr-schema.json')(cvr)).toEqual([]);
+    const results = JSON.parse(readFileSync(join(dir, 'out', 'results.json'), 'utf8'));
+    expect(validator('nist-1500-100-err-v2-schema.json')(results)).toEqual([]);
   });
 });
 

@@ -1,7 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import AjvDraft04 from 'ajv-draft-04';
 import { describe, expect, it } from 'vitest';
 import { contestOptions, type Election } from '../src/election/election.ts';
 import { importVxf } from '../src/election/vxf.ts';
@@ -20,8 +19,8 @@ import { summaryText } from '../src/report/summary.ts';
 import type { SheetRecord } from '../src/tally/records.ts';
 import { sampleElection, sampleRecords, syntheticRecord, syntheticSheet } from '../src/tally/synthetic.ts';
 import { tally } from '../src/tally/tally.ts';
+import { HAVE_SCHEMAS, REFERENCE, validator } from './nist.ts';
 
-const REFERENCE = join(import.meta.dirname, '..', '..', 'shared', 'reference');
 const AMHERST_ELECTION = join(
   import.meta.dirname,
   '..',
@@ -32,26 +31,9 @@ const AMHERST_ELECTION = join(
   'nh-amherst-2023-01',
   'election.json',
 );
-const HAVE_SCHEMAS = existsSync(join(REFERENCE, 'nist-1500-103-cvr-schema.json'));
 const WHEN = new Date(Date.UTC(2024, 10, 6, 2, 15, 0, 123));
 const OPTIONS = { version: '0.1.0', generatedDate: WHEN };
 const cvrReportHeaderFor = (e: Election) => cvrReportHeader(e, OPTIONS);
-
-// ajv-draft-04 is CommonJS: under NodeNext its default import is `module.exports`, whose `.default` is the class.
-const Ajv = AjvDraft04.default;
-
-function validator(schemaFile: string) {
-  const ajv = new Ajv({ allErrors: true, strict: false });
-  ajv.addKeyword('refTypes');
-  ajv.addFormat('date-time', /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/);
-  ajv.addFormat('date', /^\d{4}-\d{2}-\d{2}$/);
-  ajv.addFormat('time', /^\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$/);
-  ajv.addFormat('uri', /^[a-zA-Z][a-zA-Z0-9+.-]*:[^\s]*$/);
-  ajv.addFormat('byte', /^[A-Za-z0-9+/]*={0,2}$/);
-  const validate = ajv.compile(JSON.parse(readFileSync(join(REFERENCE, schemaFile), 'utf8')));
-  return (value: unknown): string[] =>
-    validate(value) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message ?? ''}`);
-}
 
 async function collect(chunks: AsyncIterable<string>): Promise<string> {
   let out = '';

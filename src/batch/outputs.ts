@@ -3,16 +3,16 @@
  * Deterministic: the same inputs give the same bytes whatever the worker count; the only clock is
  * SOURCE_DATE_EPOCH (or now, when it is unset).
  */
-import { createWriteStream, writeFileSync } from 'node:fs';
+import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { finished } from 'node:stream/promises';
 import { VERSION } from '../cli/version.ts';
 import type { Calibration } from '../election/calibration.ts';
 import type { Election } from '../election/election.ts';
-import { writeCvrReport } from '../report/cvr-nist.ts';
+import { csvLine, cvrCsvHeader, cvrCsvRow } from '../report/csv.ts';
+import { cvrReportChunks } from '../report/cvr-nist.ts';
 import type { SheetRecord } from '../tally/records.ts';
 import { sheetStatus } from '../tally/records.ts';
-import { checkTally, type Tally, tally } from '../tally/tally.ts';
+import { checkTally, createTally, type Tally } from '../tally/tally.ts';
 import type { ScanResult } from '../worker/job.ts';
 import type { InputListing } from './inputs.ts';
 import { writeTallyReports } from './reports.ts';
@@ -22,7 +22,8 @@ export interface WriteOutputsOptions {
   election: Election;
   calibration: Calibration;
   listing: InputListing;
-  results: readonly ScanResult[];
+  /** results in input order (read lazily; may be iterated more than once) */
+  results: () => Iterable<ScanResult>;
   options: Record<string, unknown>;
   env: Record<string, string | undefined>;
 }
@@ -46,69 +47,50 @@ export function reportDate(env: Record<string, string | undefined>): Date {
   return new Date();
 }
 
-function toRecords(listing: InputListing, results: readonly ScanResult[]): SheetRecord[] {
-  return results.map((r, i) => {
-    const sheet = listing.sheets[i];
-    if (!sheet || sheet.sheetId !== r.sheetId) throw new Error(`internal: result ${r.sheetId} out of order`);
-    return {
-      sheetId: r.sheetId,
-      batchId: sheet.batchId,
-      imagePaths: sheet.displayPaths,
-      imageSha256: r.imageSha256,
-      outcome: r.outcome,
-    };
-  });
+function toRecord(listing: InputListing, r: ScanResult, i: number): SheetRecord {
+  const sheet = listing.sheets[i];
+  if (!sheet || sheet.sheetId !== r.sheetId) throw new Error(`internal: result ${r.sheetId} out of order`);
+  return {
+    sheetId: r.sheetId,
+    batchId: sheet.batchId,
+    imagePaths: sheet.displayPaths,
+    imageSha256: r.imageSha256,
+    outcome: r.outcome,
+  };
 }
 
+function* recordsOf(o: WriteOutputsOptions): Generator<SheetRecord> {
+  let i = 0;
+  for (const r of o.results()) yield toRecord(o.listing, r, i++);
+}
+
+/** Sequential writes to one file; synchronous, so there is no backpressure to manage. */
+function fileWriter(path: string) {
+  const fd = openSync(path, 'w');
+  return {
+    write(chunk: string) {
+      writeSync(fd, chunk);
+    },
+    close() {
+      closeSync(fd);
+    },
+  };
+}
+
+/**
+ * Every output file, streamed from the journal in two passes (tallies and tables, then the CVR report):
+ * memory does not grow with the batch.
+ */
 export async function writeOutputs(
   o: WriteOutputsOptions,
 ): Promise<{ summary: BatchSummary; summaryText: string }> {
-  const records = toRecords(o.listing, o.results);
   const generatedDate = reportDate(o.env);
-  const t = tally(o.election, records);
-  const problems = checkTally(t);
-  if (problems.length) throw new Error(`internal: the counts do not add up: ${problems.join('; ')}`);
-
-  const cvrStream = createWriteStream(join(o.outDir, 'cvr-report.json'));
-  await writeCvrReport(cvrStream, o.election, records, {
-    version: VERSION,
-    generatedDate,
-    calibration: o.calibration,
-  });
-  cvrStream.end();
-  await finished(cvrStream);
-
-  const json = (name: string, value: unknown) =>
-    writeFileSync(join(o.outDir, name), `${JSON.stringify(value, null, 2)}\n`);
-  json(
-    'review.json',
-    records
-      .filter((r) => sheetStatus(r.outcome) === 'needs-review')
-      .map((r) => ({
-        sheetId: r.sheetId,
-        batchId: r.batchId,
-        files: r.imagePaths,
-        reasons:
-          r.outcome.type === 'interpreted' ? r.outcome.reasons.filter((x) => x.type !== 'undervote') : [],
-      })),
-  );
-  json(
-    'rejected.json',
-    records.flatMap((r) =>
-      r.outcome.type === 'rejected'
-        ? [
-            {
-              sheetId: r.sheetId,
-              batchId: r.batchId,
-              files: r.imagePaths,
-              reason: r.outcome.reason,
-              detail: r.outcome.detail,
-            },
-          ]
-        : [],
-    ),
-  );
-  json('manifest.json', {
+  const builder = createTally(o.election);
+  const review: unknown[] = [];
+  const rejected: unknown[] = [];
+  const csv = fileWriter(join(o.outDir, 'cvr.csv'));
+  const manifest = fileWriter(join(o.outDir, 'manifest.json'));
+  const head = {
     software: { name: 'ballot-tally', version: VERSION },
     generatedDate: generatedDate.toISOString(),
     election: {
@@ -119,24 +101,64 @@ export async function writeOutputs(
     },
     calibration: o.calibration,
     options: o.options,
-    counts: t.sheets,
-    inputs: records.map((r) => ({
-      sheetId: r.sheetId,
-      batchId: r.batchId,
-      files: r.imagePaths.map((path, i) => ({ path, sha256: r.imageSha256[i] ?? '' })),
-      status: sheetStatus(r.outcome),
-      ...(r.outcome.type === 'rejected' ? { reason: r.outcome.reason, detail: r.outcome.detail } : {}),
-    })),
-    ignored: o.listing.ignored,
-  });
-  json('tally.json', t);
-  const summaryText = writeTallyReports({
-    outDir: o.outDir,
-    election: o.election,
-    tally: t,
-    records,
+  };
+  manifest.write(`${JSON.stringify(head, null, 2).slice(0, -2)},\n  "inputs": [`);
+  csv.write(csvLine(cvrCsvHeader(o.election)));
+  let first = true;
+  for (const r of recordsOf(o)) {
+    builder.add(r);
+    csv.write(csvLine(cvrCsvRow(o.election, r)));
+    const status = sheetStatus(r.outcome);
+    manifest.write(
+      `${first ? '' : ','}\n    ${JSON.stringify({
+        sheetId: r.sheetId,
+        batchId: r.batchId,
+        files: r.imagePaths.map((path, i) => ({ path, sha256: r.imageSha256[i] ?? '' })),
+        status,
+        ...(r.outcome.type === 'rejected' ? { reason: r.outcome.reason, detail: r.outcome.detail } : {}),
+      })}`,
+    );
+    first = false;
+    if (status === 'needs-review' && r.outcome.type === 'interpreted')
+      review.push({
+        sheetId: r.sheetId,
+        batchId: r.batchId,
+        files: r.imagePaths,
+        reasons: r.outcome.reasons.filter((x) => x.type !== 'undervote'),
+      });
+    if (r.outcome.type === 'rejected')
+      rejected.push({
+        sheetId: r.sheetId,
+        batchId: r.batchId,
+        files: r.imagePaths,
+        reason: r.outcome.reason,
+        detail: r.outcome.detail,
+      });
+  }
+  csv.close();
+  const t = builder.result();
+  const problems = checkTally(t);
+  if (problems.length) throw new Error(`internal: the counts do not add up: ${problems.join('; ')}`);
+  manifest.write(
+    `\n  ],\n  "counts": ${JSON.stringify(t.sheets)},\n  "ignored": ${JSON.stringify(o.listing.ignored)}\n}\n`,
+  );
+  manifest.close();
+
+  const cvr = fileWriter(join(o.outDir, 'cvr-report.json'));
+  for await (const chunk of cvrReportChunks(o.election, recordsOf(o), {
+    version: VERSION,
     generatedDate,
-  });
+    calibration: o.calibration,
+  }))
+    cvr.write(chunk);
+  cvr.close();
+
+  const json = (name: string, value: unknown) =>
+    writeFileSync(join(o.outDir, name), `${JSON.stringify(value, null, 2)}\n`);
+  json('review.json', review);
+  json('rejected.json', rejected);
+  json('tally.json', t);
+  const summaryText = writeTallyReports({ outDir: o.outDir, election: o.election, tally: t, generatedDate });
 
   const summary: BatchSummary = {
     counts: t.sheets,

@@ -3,25 +3,21 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VERSION } from '../cli/version.ts';
 import type { Election } from '../election/election.ts';
-import { csvLine, cvrCsvHeader, cvrCsvRow, tallyCsv } from '../report/csv.ts';
+import { tallyCsv } from '../report/csv.ts';
 import { buildElectionResults } from '../report/results-nist.ts';
 import { summaryText } from '../report/summary.ts';
-import type { SheetRecord } from '../tally/records.ts';
 import type { Tally } from '../tally/tally.ts';
 
 export interface TallyReportInput {
   outDir: string;
   election: Election;
   tally: Tally;
-  records: readonly SheetRecord[];
   generatedDate: Date;
 }
 
-/** Writes cvr.csv, tally.csv, results.json and summary.txt; returns the summary text. */
+/** Writes tally.csv, results.json and summary.txt; returns the summary text. */
 export function writeTallyReports(input: TallyReportInput): string {
-  const { outDir, election, tally, records } = input;
-  const rows = [csvLine(cvrCsvHeader(election)), ...records.map((r) => csvLine(cvrCsvRow(election, r)))];
-  writeFileSync(join(outDir, 'cvr.csv'), rows.join(''));
+  const { outDir, election, tally } = input;
   writeFileSync(join(outDir, 'tally.csv'), tallyCsv(tally));
   const results = buildElectionResults(election, tally, {
     version: VERSION,

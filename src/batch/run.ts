@@ -5,7 +5,18 @@
  * does not depend on which worker finished first.
  */
 import { createHash } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { type ScanResult, ScanResultSchema, type WorkerConfig } from '../worker/job.ts';
@@ -32,10 +43,16 @@ export interface RunBatchOptions {
 }
 
 export interface BatchRunResult {
-  /** in input order */
-  results: ScanResult[];
+  /** how many sheets were taken from an earlier run's journal */
   resumedSheets: number;
+  /**
+   * The results in input order, read back from the journal one at a time (memory stays flat however
+   * large the batch); duplicates already marked. Can be iterated more than once.
+   */
+  results(): Generator<ScanResult>;
 }
+
+export const JOURNAL_FILE = 'journal.jsonl';
 
 const JournalHeaderSchema = z.object({ type: z.literal('header'), jobKey: z.string() });
 const JournalEntrySchema = z.object({
@@ -44,25 +61,10 @@ const JournalEntrySchema = z.object({
   result: ScanResultSchema,
 });
 
-export const JOURNAL_FILE = 'journal.jsonl';
-
-/** Read the finished sheets of an earlier run; a torn last line (kill -9 mid-write) is ignored. */
-function readJournal(
-  path: string,
-  jobKey: string,
-): Map<string, { paths: string[]; result: ScanResult }> | string {
-  const done = new Map<string, { paths: string[]; result: ScanResult }>();
-  const lines = readFileSync(path, 'utf8').split('\n');
-  const header = JournalHeaderSchema.safeParse(safeJson(lines[0] ?? ''));
-  if (!header.success) return `${path} is not a ballot-tally journal`;
-  if (header.data.jobKey !== jobKey)
-    return `${path} belongs to another job (other election, calibration or options); use a new --out or drop --resume`;
-  for (const line of lines.slice(1)) {
-    const entry = JournalEntrySchema.safeParse(safeJson(line));
-    if (entry.success)
-      done.set(entry.data.result.sheetId, { paths: entry.data.paths, result: entry.data.result });
-  }
-  return done;
+interface JournalSlot {
+  offset: number;
+  length: number;
+  paths: string;
 }
 
 function safeJson(line: string): unknown {
@@ -73,6 +75,46 @@ function safeJson(line: string): unknown {
   }
 }
 
+/**
+ * Index the finished sheets of an earlier run. A torn last line (kill -9 mid-write) is cut off, so the
+ * journal can be appended to again.
+ */
+function indexJournal(path: string, jobKey: string): Map<string, JournalSlot> | string {
+  const bytes = readFileSync(path);
+  const lastNewline = bytes.lastIndexOf(0x0a);
+  if (lastNewline + 1 < bytes.length) truncateSync(path, lastNewline + 1);
+  const slots = new Map<string, JournalSlot>();
+  let offset = 0;
+  let first = true;
+  while (offset <= lastNewline) {
+    const end = bytes.indexOf(0x0a, offset);
+    const line = bytes.subarray(offset, end).toString('utf8');
+    if (first) {
+      const header = JournalHeaderSchema.safeParse(safeJson(line));
+      if (!header.success) return `${path} is not a ballot-tally journal`;
+      if (header.data.jobKey !== jobKey)
+        return `${path} belongs to another job (other election, calibration or options); use a new --out or drop --resume`;
+      first = false;
+    } else {
+      const entry = JournalEntrySchema.safeParse(safeJson(line));
+      if (entry.success)
+        slots.set(entry.data.result.sheetId, {
+          offset,
+          length: end - offset,
+          paths: entry.data.paths.join('\n'),
+        });
+    }
+    offset = end + 1;
+  }
+  return first ? `${path} is empty` : slots;
+}
+
+function readSlot(fd: number, slot: JournalSlot): ScanResult {
+  const buffer = Buffer.alloc(slot.length);
+  readSync(fd, buffer, 0, slot.length, slot.offset);
+  return JournalEntrySchema.parse(JSON.parse(buffer.toString('utf8'))).result;
+}
+
 export function jobKeyOf(parts: unknown): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
 }
@@ -81,21 +123,21 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchRunResult
   const { sheets, outDir } = options;
   mkdirSync(outDir, { recursive: true });
   const journalPath = join(outDir, JOURNAL_FILE);
-  let finished = new Map<string, { paths: string[]; result: ScanResult }>();
+  let slots = new Map<string, JournalSlot>();
   if (options.resume && existsSync(journalPath)) {
-    const read = readJournal(journalPath, options.jobKey);
+    const read = indexJournal(journalPath, options.jobKey);
     if (typeof read === 'string') throw new BatchConfigError(read);
-    finished = read;
+    slots = read;
   } else {
     writeFileSync(journalPath, `${JSON.stringify({ type: 'header', jobKey: options.jobKey })}\n`);
   }
-  const results = new Map<string, ScanResult>();
+  const done = new Map<string, JournalSlot>();
   let resumedSheets = 0;
   const todo: SheetInput[] = [];
   for (const s of sheets) {
-    const prior = finished.get(s.sheetId);
-    if (prior && prior.paths.join('\n') === s.paths.join('\n')) {
-      results.set(s.sheetId, prior.result);
+    const prior = slots.get(s.sheetId);
+    if (prior && prior.paths === s.paths.join('\n')) {
+      done.set(s.sheetId, prior);
       resumedSheets++;
     } else todo.push(s);
   }
@@ -104,7 +146,7 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchRunResult
   let doneThisRun = 0;
   const report = () =>
     options.onProgress?.({
-      done: results.size,
+      done: done.size,
       total: sheets.length,
       doneThisRun,
       elapsedMs: performance.now() - started,
@@ -112,6 +154,7 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchRunResult
   report();
   if (todo.length > 0) {
     const pool = createScanPool(options.config, options.workers);
+    let journalSize = statSync(journalPath).size;
     try {
       // A bounded window of sheets in flight keeps memory flat however long the batch.
       const window = options.workers * 4;
@@ -121,8 +164,14 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchRunResult
           const sheet = todo[next++];
           if (!sheet) break;
           const result = await pool.run({ sheetId: sheet.sheetId, paths: sheet.paths });
-          appendFileSync(journalPath, `${JSON.stringify({ type: 'sheet', paths: sheet.paths, result })}\n`);
-          results.set(sheet.sheetId, result);
+          const line = Buffer.from(`${JSON.stringify({ type: 'sheet', paths: sheet.paths, result })}\n`);
+          appendFileSync(journalPath, line);
+          done.set(sheet.sheetId, {
+            offset: journalSize,
+            length: line.length - 1,
+            paths: sheet.paths.join('\n'),
+          });
+          journalSize += line.length;
           doneThisRun++;
           report();
         }
@@ -132,30 +181,38 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchRunResult
       await pool.close();
     }
   }
-  const ordered = sheets.map((s) => {
-    const r = results.get(s.sheetId);
-    if (!r) throw new Error(`internal: no result for sheet ${s.sheetId}`);
-    return r;
-  });
-  return { results: markDuplicates(ordered), resumedSheets };
+  for (const s of sheets)
+    if (!done.has(s.sheetId)) throw new Error(`internal: no result for sheet ${s.sheetId}`);
+  return {
+    resumedSheets,
+    *results() {
+      const fd = openSync(journalPath, 'r');
+      try {
+        const seen = new Map<string, string>();
+        for (const s of sheets) {
+          const slot = done.get(s.sheetId);
+          if (slot) yield markDuplicate(readSlot(fd, slot), seen);
+        }
+      } finally {
+        closeSync(fd);
+      }
+    },
+  };
 }
 
 /** The second and later sheets whose image bytes were already seen are rejected as duplicates. */
-export function markDuplicates(results: readonly ScanResult[]): ScanResult[] {
-  const seen = new Map<string, string>();
-  return results.map((r) => {
-    const dupOf = r.imageSha256.map((h) => (h ? seen.get(h) : undefined)).find((x) => x !== undefined);
-    for (const h of r.imageSha256) if (h && !seen.has(h)) seen.set(h, r.sheetId);
-    if (dupOf === undefined) return r;
-    return {
-      ...r,
-      outcome: {
-        type: 'rejected',
-        reason: 'duplicate-image',
-        detail: `the same image bytes (SHA-256) as sheet ${dupOf}; counted once`,
-      },
-    };
-  });
+function markDuplicate(r: ScanResult, seen: Map<string, string>): ScanResult {
+  const dupOf = r.imageSha256.map((h) => (h ? seen.get(h) : undefined)).find((x) => x !== undefined);
+  for (const h of r.imageSha256) if (h && !seen.has(h)) seen.set(h, r.sheetId);
+  if (dupOf === undefined) return r;
+  return {
+    ...r,
+    outcome: {
+      type: 'rejected',
+      reason: 'duplicate-image',
+      detail: `the same image bytes (SHA-256) as sheet ${dupOf}; counted once`,
+    },
+  };
 }
 
 /** A problem with the job's configuration (exit code 2), not with a sheet. */

@@ -126,7 +126,7 @@ export async function runTally(argv: readonly string[], io: CliIo): Promise<numb
     election: loaded.election,
     calibration: calibration.value,
     listing,
-    results: run.results,
+    results: () => run.results(),
     options,
     env: io.env,
   });
