@@ -32,6 +32,7 @@ import {
   type SheetOutcome,
   type TargetResult,
 } from './outcome.ts';
+import { readVxQrMetadata, type VxQrMetadata } from './qr-metadata.ts';
 import { gridScaleAt, gridToPixel, type RegisterOk, registerPage } from './register.ts';
 import { scoreBubble, scoreWriteInArea } from './score.ts';
 
@@ -50,10 +51,52 @@ export interface InterpretOptions {
   readonly reviewReasons?: readonly AdjudicationReasonType[];
 }
 
+/** What a page says about itself: AccuVote timing-mark bits, a VotingWorks QR code, or nothing readable. */
+type PageMetadata =
+  | AccuvoteMetadata
+  | { side: Side; qr: VxQrMetadata }
+  | { side: 'unknown'; reason: string; wrongElection?: boolean };
+
 interface RegisteredPage {
   readonly page: SheetPage;
   readonly reg: RegisterOk;
-  readonly meta: AccuvoteMetadata | { side: 'unknown'; reason: string };
+  readonly meta: PageMetadata;
+}
+
+function pageMetadata(page: SheetPage, reg: RegisterOk, election: Election): PageMetadata {
+  if (election.metadataEncoding === 'timing-marks')
+    return decodeAccuvote(bitsFromBottomRow(reg.bottomRowBits));
+  const qr = readVxQrMetadata(page, reg, election);
+  if (qr.ok) return { side: qr.side, qr };
+  return {
+    side: 'unknown',
+    reason: `QR code: ${qr.detail}`,
+    ...(qr.reason === 'wrong-election' ? { wrongElection: true } : {}),
+  };
+}
+
+/** Notes for a page's warnings that come from its metadata (a test ballot in a tally is worth seeing). */
+function metadataWarnings(meta: PageMetadata): string[] {
+  if (!('qr' in meta)) return [];
+  return meta.qr.isTestMode
+    ? [
+        `test-mode ballot: the QR code marks this ${meta.qr.ballotType} ballot as a test ballot, not an official one`,
+      ]
+    : [];
+}
+
+/** Fields two QR-coded pages of one sheet must agree on (page numbers: one odd, the next even). */
+function qrMismatch(a: VxQrMetadata, b: VxQrMetadata): string | undefined {
+  if (a.ballotStyleId !== b.ballotStyleId)
+    return `ballot style ${a.ballotStyleId} on one page, ${b.ballotStyleId} on the other`;
+  if (a.precinctId !== b.precinctId)
+    return `precinct ${a.precinctId} on one page, ${b.precinctId} on the other`;
+  if (a.sheetNumber !== b.sheetNumber)
+    return `pages ${a.pageNumber} and ${b.pageNumber} are not the two sides of one sheet`;
+  if (a.isTestMode !== b.isTestMode) return 'one page is a test ballot and the other is not';
+  if (a.ballotType !== b.ballotType)
+    return `ballot type ${a.ballotType} on one page, ${b.ballotType} on the other`;
+  return undefined;
 }
 
 function reject(reason: RejectReason, detail: string, imageIndex?: number): SheetOutcome {
@@ -92,7 +135,7 @@ function registerReject(page: SheetPage, reason: string, detail: string): SheetO
 }
 
 function sameElectionDate(meta: RegisteredPage['meta'], election: Election): boolean {
-  if (meta.side !== 'back') return true;
+  if (meta.side !== 'back' || 'qr' in meta) return true;
   const expected = accuvoteBackFor(election);
   return (
     meta.electionDay === expected.electionDay &&
@@ -112,6 +155,7 @@ function identify(
       ballotStyleId: string;
       sheetNumber: number;
       precinctNumber?: number;
+      precinctId?: string;
       sides: Map<Side, RegisteredPage>;
     }
   | { ok: false; outcome: SheetOutcome } {
@@ -122,6 +166,15 @@ function identify(
     },
   );
   for (const p of pages) {
+    if (p.meta.side === 'unknown' && p.meta.wrongElection)
+      return {
+        ok: false,
+        outcome: reject(
+          'wrong-election',
+          `image ${p.page.imageIndex + 1}: ${p.meta.reason}`,
+          p.page.imageIndex,
+        ),
+      };
     if (!sameElectionDate(p.meta, election)) {
       const m = p.meta as Extract<AccuvoteMetadata, { side: 'back' }>;
       const want = accuvoteBackFor(election);
@@ -149,8 +202,18 @@ function identify(
   let ballotStyleId: string | undefined;
   let sheetNumber = 1;
   let precinctNumber: number | undefined;
+  let precinctId: string | undefined;
   const front = fronts[0];
-  if (front && front.meta.side === 'front') {
+  const qrs = pages.flatMap((p) => ('qr' in p.meta ? [p.meta.qr] : []));
+  const [qr, otherQr] = qrs;
+  if (qr) {
+    const mismatch = otherQr && qrMismatch(qr, otherQr);
+    if (mismatch)
+      return { ok: false, outcome: reject('page-mismatch', `the QR codes disagree: ${mismatch}`) };
+    ballotStyleId = qr.ballotStyleId;
+    sheetNumber = qr.sheetNumber;
+    precinctId = qr.precinctId;
+  } else if (front && front.meta.side === 'front' && 'cardNumber' in front.meta) {
     const found = sheetForCardNumber(election, front.meta.cardNumber);
     if (!found && !options.ballotStyleId)
       return {
@@ -203,6 +266,7 @@ function identify(
     ballotStyleId,
     sheetNumber,
     ...(precinctNumber !== undefined ? { precinctNumber } : {}),
+    ...(precinctId !== undefined ? { precinctId } : {}),
     sides,
   };
 }
@@ -214,9 +278,21 @@ const roundPoint = (p: { xPx: number; yPx: number }) => ({
 
 const STANDARD_DPI = [150, 200, 240, 300, 400, 600];
 
+/**
+ * The resolution a file states, when it is believable: it must make the page about as wide as the paper
+ * (72 dpi is often a writer's default, not a measurement: a 1700 px wide page would be 23.6 in wide).
+ */
+function statedDpiOf(page: SheetPage, election: Election): number | undefined {
+  if (!page.statedDpi) return undefined;
+  const widthIn = Math.min(page.widthPx, page.heightPx) / page.statedDpi;
+  const paperIn = PAPER_GRIDS[election.paper].widthIn;
+  return widthIn > 0.8 * paperIn && widthIn < 1.25 * paperIn ? page.statedDpi : undefined;
+}
+
 /** Resolution of a page: as the file states it, else from its width (snapped to a standard scanner setting). */
 function pageDpi(page: SheetPage, election: Election): number {
-  if (page.statedDpi) return page.statedDpi;
+  const stated = statedDpiOf(page, election);
+  if (stated) return stated;
   const fromWidth = Math.min(page.widthPx, page.heightPx) / PAPER_GRIDS[election.paper].widthIn;
   const near = STANDARD_DPI.find((d) => Math.abs(fromWidth - d) / d < 0.04);
   return near ?? Math.round(fromWidth);
@@ -257,7 +333,12 @@ function scoreSide(layout: SheetSideLayout, p: RegisteredPage, calibration: Cali
       row: t.row,
       fill01: s.fill01,
       outsideInk01: s.outsideInk01,
-      status: statusOf(s.fill01, calibration),
+      streak: s.streak,
+      // A streak's ink is not the voter's: never count it as a vote, send it to a person.
+      status:
+        s.streak && statusOf(s.fill01, calibration) === 'marked'
+          ? 'marginal'
+          : statusOf(s.fill01, calibration),
       centrePx: s.centre,
       halfWidthPx: s.halfWidthPx,
       halfHeightPx: s.halfHeightPx,
@@ -312,6 +393,14 @@ export function applyContestRules(
     for (const t of mine) {
       if (t.status === 'marginal')
         reasons.push({ type: 'marginal-mark', contestId, optionId: t.optionId, fill01: t.fill01 });
+      if (t.streak) reasons.push({ type: 'streak-through-target', contestId, optionId: t.optionId });
+      if (t.status === 'unmarked' && t.outsideInk01 >= calibration.thresholds.outsideInk)
+        reasons.push({
+          type: 'mark-outside-target',
+          contestId,
+          optionId: t.optionId,
+          outsideInk01: t.outsideInk01,
+        });
       if (t.type === 'write-in' && t.status === 'marked')
         reasons.push({ type: 'write-in', contestId, optionId: t.optionId });
       if (
@@ -346,25 +435,20 @@ export function interpretSheet(
   if (pages.length === 0) return reject('missing-page', 'no image was given for this sheet');
   const registered: RegisteredPage[] = [];
   for (const page of pages) {
-    const reg = registerPage(page, {
-      paper: election.paper,
-      ...(page.statedDpi ? { dpi: page.statedDpi } : {}),
-    });
+    const stated = statedDpiOf(page, election);
+    const reg = registerPage(page, { paper: election.paper, ...(stated ? { dpi: stated } : {}) });
     if (reg.type !== 'ok') return registerReject(page, reg.reason, reg.detail);
-    const meta =
-      election.metadataEncoding === 'timing-marks'
-        ? decodeAccuvote(bitsFromBottomRow(reg.bottomRowBits))
-        : { side: 'unknown' as const, reason: 'QR-code metadata is not read yet' };
-    registered.push({ page, reg, meta });
+    registered.push({ page, reg, meta: pageMetadata(page, reg, election) });
   }
   const id = identify(registered, election, options);
   if (!id.ok) return id.outcome;
 
   const style = election.ballotStyles.find((b) => b.id === id.ballotStyleId);
   const precinctId =
-    style && style.precinctIds.length > 1 && id.precinctNumber !== undefined
+    id.precinctId ??
+    (style && style.precinctIds.length > 1 && id.precinctNumber !== undefined
       ? (election.precincts[id.precinctNumber - 1]?.id ?? style.precinctIds[0] ?? '')
-      : (style?.precinctIds[0] ?? '');
+      : (style?.precinctIds[0] ?? ''));
 
   const layouts: SheetSideLayout[] = [];
   const targets: TargetResult[] = [];
@@ -389,7 +473,7 @@ export function interpretSheet(
       dpi: pageDpi(p.page, election),
       rotated180: p.reg.rotated180,
       marksInferred: p.reg.marksInferred,
-      warnings: [...p.reg.warnings],
+      warnings: [...p.reg.warnings, ...metadataWarnings(p.meta)],
       timingMarksPx: {
         left: p.reg.grid.left.map(roundPoint),
         right: p.reg.grid.right.map(roundPoint),

@@ -21,6 +21,8 @@ export const TargetResultSchema = z.object({
   centrePx: z.object({ xPx: z.number(), yPx: z.number() }),
   halfWidthPx: z.number(),
   halfHeightPx: z.number(),
+  /** a scanner streak runs through the target: its fill cannot be trusted */
+  streak: z.boolean(),
   /** ink just above and below the oval (a circled option), 0..1 */
   outsideInk01: z.number(),
   /** ink fraction of the write-in area, for write-in targets */
@@ -55,6 +57,7 @@ export const AdjudicationReasonSchema = z.discriminatedUnion('type', [
     optionId: z.string(),
     outsideInk01: z.number(),
   }),
+  z.object({ type: z.literal('streak-through-target'), contestId: z.string(), optionId: z.string() }),
   z.object({ type: z.literal('blank-ballot') }),
 ]);
 export type AdjudicationReason = z.infer<typeof AdjudicationReasonSchema>;
@@ -66,6 +69,7 @@ export const DEFAULT_REVIEW_REASONS: readonly AdjudicationReasonType[] = [
   'marginal-mark',
   'unmarked-write-in',
   'mark-outside-target',
+  'streak-through-target',
   'blank-ballot',
 ];
 

@@ -32,7 +32,7 @@ export const BUBBLE = {
   /** the bands above and below the oval where spilled ink is counted, in outer half-heights */
   spillInner: 1.35,
   spillOuter: 1.9,
-  spillWeight: 0.15,
+  spillWeight: 0,
   inkCutoff: 0.3,
   faintWeight: 0.5,
   toneWeight: 1,
@@ -49,6 +49,8 @@ export interface TargetScore {
   centre: PointPx;
   /** mean darkness in the bands just above and below the oval: a circle drawn around it shows here */
   outsideInk01: number;
+  /** a dark vertical line runs through the oval and on above and below it (scanner glass dirt) */
+  streak: boolean;
   /** outer half-axes in pixels (for overlays) */
   halfWidthPx: number;
   halfHeightPx: number;
@@ -231,10 +233,43 @@ export function scoreBubble(image: GrayImage, grid: LocalGrid): TargetScore {
   return {
     fill01,
     outsideInk01: Math.round(outside * 1000) / 1000,
+    streak: hasStreak(image, lut, cx, cy, ia, ib, ob),
     centre: { xPx: cx, yPx: cy },
     halfWidthPx: a * bestScale,
     halfHeightPx: b * bestScale,
   };
+}
+
+/**
+ * A scanner streak is a thin dark line along the feed direction (image vertical, whatever the page's
+ * skew) running through the oval's interior and on well above and below it. A voter's mark stays near
+ * the oval; a streak does not.
+ */
+function hasStreak(
+  image: GrayImage,
+  lut: Float32Array,
+  cx: number,
+  cy: number,
+  ia: number,
+  ib: number,
+  ob: number,
+): boolean {
+  const darkShare = (x: number, y0: number, y1: number): number => {
+    let dark = 0;
+    let n = 0;
+    for (let y = Math.round(y0); y <= Math.round(y1); y++) {
+      if ((lut[pixel(image, x, y)] ?? 0) >= 0.5) dark++;
+      n++;
+    }
+    return n ? dark / n : 0;
+  };
+  for (let x = Math.round(cx - ia); x <= Math.round(cx + ia); x++) {
+    if (darkShare(x, cy - ib, cy + ib) < 0.9) continue;
+    const above = darkShare(x, cy - ob * 3.2, cy - ob * 1.4);
+    const below = darkShare(x, cy + ob * 1.4, cy + ob * 3.2);
+    if (above >= 0.9 && below >= 0.9) return true;
+  }
+  return false;
 }
 
 /** A rectangle of the page in pixels, possibly rotated about its own corner by the page angle. */

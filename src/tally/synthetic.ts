@@ -58,6 +58,7 @@ export function syntheticSheet(
         column: t.column,
         row: t.row,
         fill01: isMarked ? 0.62 : isMarginal ? 0.21 : 0.013,
+        streak: false,
         status: isMarked ? 'marked' : isMarginal ? 'marginal' : 'unmarked',
         centrePx: { xPx: t.column * 50, yPx: t.row * 50 },
         halfWidthPx: 10,
