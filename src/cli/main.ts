@@ -4,6 +4,8 @@
  */
 
 import { runSamplesGenerate, SAMPLES_GENERATE_USAGE } from '../../samples/generator/cli.ts';
+import { ADJUDICATE_HELP, runAdjudicate } from './adjudicate.ts';
+import { COMPARE_HELP, runCompare } from './compare.ts';
 import { ELECTION_INSPECT_HELP, runElectionInspect } from './election-inspect.ts';
 import { INTERPRET_HELP, runInterpret } from './interpret.ts';
 import { type CliIo, EXIT } from './io.ts';
@@ -28,6 +30,16 @@ const COMMANDS: Record<string, Command> = {
     summary: 'interpret one sheet (front and back) and print its votes, scores and review reasons',
     help: INTERPRET_HELP,
     run: runInterpret,
+  },
+  compare: {
+    summary: 'compare our count with the official one (totals and ballot by ballot); HTML report',
+    help: COMPARE_HELP,
+    run: runCompare,
+  },
+  adjudicate: {
+    summary: "apply people's decisions on targets: modified CVR snapshots and new tallies",
+    help: ADJUDICATE_HELP,
+    run: runAdjudicate,
   },
   'samples generate': {
     summary: 'render synthetic ballots with scanner defects and ground truth (seeded)',
