@@ -5,6 +5,7 @@
 
 import { runSamplesGenerate, SAMPLES_GENERATE_USAGE } from '../../samples/generator/cli.ts';
 import { ADJUDICATE_HELP, runAdjudicate } from './adjudicate.ts';
+import { CALIBRATE_HELP, runCalibrate } from './calibrate.ts';
 import { COMPARE_HELP, runCompare } from './compare.ts';
 import { ELECTION_INSPECT_HELP, runElectionInspect } from './election-inspect.ts';
 import { INTERPRET_HELP, runInterpret } from './interpret.ts';
@@ -40,6 +41,11 @@ const COMMANDS: Record<string, Command> = {
     summary: "apply people's decisions on targets: modified CVR snapshots and new tallies",
     help: ADJUDICATE_HELP,
     run: runAdjudicate,
+  },
+  calibrate: {
+    summary: 'fit mark thresholds to a batch (or a test deck with --truth) and write a calibration profile',
+    help: CALIBRATE_HELP,
+    run: runCalibrate,
   },
   'samples generate': {
     summary: 'render synthetic ballots with scanner defects and ground truth (seeded)',
