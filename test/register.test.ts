@@ -10,6 +10,7 @@ import {
   type RegisterResult,
   registerPage,
 } from '../src/pipeline/register.ts';
+import { completeFromOther, probeMark } from '../src/pipeline/timing-marks.ts';
 
 const FIXTURES = join(process.cwd(), '..', 'shared', 'fixtures', 'vxsuite');
 const HUDSON = join(FIXTURES, 'nh-hudson-2023-01');
@@ -376,5 +377,66 @@ describe('registerPage on pages that are not ballots', () => {
       reason: 'invalid-image',
       detail: 'Expected number between 50 and 1200 for options.dpi but received 0',
     });
+  });
+});
+
+describe('side-column helpers (synthetic)', () => {
+  // a 150 dpi-like column: marks 28 × 9 px, pitch 37.5 px, centres at x = 30
+  const W = 200;
+  const H = 400;
+  const size = { markWidthPx: 28, markHeightPx: 9, pitchPx: 37.5 };
+  const rowY = (r: number) => 20 + r * 37.5;
+  function column(opts: { background?: number; rule?: boolean }): GrayImage {
+    const data = new Uint8Array(W * H).fill(235);
+    const fill = (x0: number, y0: number, x1: number, y1: number, v: number) => {
+      for (let y = Math.round(y0); y < Math.round(y1); y++)
+        data.fill(v, y * W + Math.round(x0), y * W + Math.round(x1));
+    };
+    for (let r = 0; r < 10; r++) fill(16, rowY(r) - 4.5, 44, rowY(r) + 4.5, 20);
+    // a scanner background touching the marks' outer ends
+    if (opts.background !== undefined) fill(0, 0, 17, H, opts.background);
+    // a table rule printed 2 px inward of the marks
+    if (opts.rule) fill(46, 0, 48, H, 30);
+    return { widthPx: W, heightPx: H, data };
+  }
+  const down = { xPx: 0, yPx: 1 };
+  const inward = { xPx: 1, yPx: 0 };
+
+  it.each([
+    ['a plain mark', {}],
+    ['a mark merged with a black background', { background: 15 }],
+    ['a mark merged with a gray background and next to a rule', { background: 130, rule: true }],
+  ])('probeMark finds %s within 1 px', (_, opts) => {
+    const image = column(opts);
+    const got = probeMark(image, { xPx: 33, yPx: rowY(4) + 5 }, down, inward, size);
+    expect(got).toBeDefined();
+    expect(dist(got as PointPx, { xPx: 29.5, yPx: rowY(4) - 0.5 })).toBeLessThan(1);
+  });
+
+  it('probeMark finds nothing on blank paper, on solid black, or between marks', () => {
+    const blank = { widthPx: W, heightPx: H, data: new Uint8Array(W * H).fill(235) };
+    expect(probeMark(blank, { xPx: 30, yPx: 100 }, down, inward, size)).toBeUndefined();
+    const black = { widthPx: W, heightPx: H, data: new Uint8Array(W * H).fill(10) };
+    expect(probeMark(black, { xPx: 30, yPx: 100 }, down, inward, size)).toBeUndefined();
+    // below the last mark of the column: paper only
+    expect(probeMark(column({}), { xPx: 30, yPx: rowY(11) }, down, inward, size)).toBeUndefined();
+  });
+
+  it('completeFromOther places a missing stretch of one column from the other (affine scans)', () => {
+    // a skewed, stretched grid: left[r] = (10 + 0.05 r·50, 100 + 51 r), right = left + (1650, −80)
+    const left = new Map<number, PointPx>();
+    const right = new Map<number, PointPx>();
+    for (let r = 0; r < 41; r++) {
+      const p = { xPx: 10 + 2.5 * r, yPx: 100 + 51 * r };
+      left.set(r, p);
+      if (r < 4 || r === 20) right.set(r, { xPx: p.xPx + 1650, yPx: p.yPx - 80 });
+    }
+    const { points, borrowed } = completeFromOther(right, left, 41);
+    // no unknown row has known marks within 4 rows on both sides, so every one is borrowed
+    expect(borrowed).toBe(41 - 5);
+    for (let r = 0; r < 41; r++) {
+      const l = left.get(r) as PointPx;
+      expect(dist(points[r] as PointPx, { xPx: l.xPx + 1650, yPx: l.yPx - 80 })).toBeLessThan(1e-6);
+    }
   });
 });

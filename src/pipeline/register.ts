@@ -6,6 +6,7 @@
 import { type Blob, clipRect, findDarkBlobs, type RectPx } from '../cv/index.ts';
 import type { GrayImage, PointPx } from '../image.ts';
 import {
+  completeFromOther,
   type FittedGrid,
   fillByIndex,
   findRowLine,
@@ -14,6 +15,7 @@ import {
   type MarkCandidate,
   type MarkChain,
   median,
+  probeMark,
 } from './timing-marks.ts';
 
 export { type FittedGrid, type GridScale, gridScaleAt, gridToPixel } from './timing-marks.ts';
@@ -175,42 +177,80 @@ interface Walk {
   /** found marks by index (0 = the start corner) */
   readonly found: Map<number, PointPx>;
   readonly length: number;
+  /** marks read from the pixels (`probeMark`) rather than found as blobs */
+  readonly probed: number;
 }
 
 /**
  * Follow a column of marks from a corner mark in direction `dir`: repeatedly take the nearest
- * candidate ahead (0.5–2.7 pitches on, close to the current direction), adapting direction as it goes.
- * Then number the marks: when `expectedCount` marks were found they are simply consecutive (robust to
- * any local feed stretch); otherwise each gap counts round(gap / local pitch) rows (holes, torn marks).
+ * candidate ahead (0.5–1.5 pitches on, close to the current direction), adapting direction as it goes.
+ * Where there is none, the mark one pitch ahead is looked for in the pixels (`probeMark`: a mark merged
+ * with a dark scanner background or a streak), then a candidate up to 2.7 pitches ahead, then, after a
+ * longer hole, up to 12 pitches ahead on a tight line. Then number the marks: when `expectedCount`
+ * marks were found they are simply consecutive (robust to any local feed stretch); otherwise each gap
+ * counts round(gap / local pitch) rows (holes, torn marks).
  */
 function walkColumn(
+  image: GrayImage,
   start: PointPx,
   dir: PointPx,
+  inward: PointPx,
   pitchPx: number,
   candidates: readonly Candidate[],
   s: Sizes,
   expectedCounts: readonly number[],
 ): Walk {
   const points: PointPx[] = [start];
+  // stop a little past the longest paper (a wrong-paper page still shows its own length)
+  const maxCount = Math.max(...Object.values(TIMING_MARK_ROWS), ...expectedCounts) + 2;
+  let probed = 0;
   let pos = start;
   let d = dir;
-  for (;;) {
+  const nearest = (minAlong: number, maxAlong: number, acrossTol: (along: number) => number) => {
     let best: Candidate | undefined;
     let bestAlong = Number.POSITIVE_INFINITY;
     for (const c of candidates) {
       const dx = c.xPx - pos.xPx;
       const dy = c.yPx - pos.yPx;
       const along = dx * d.xPx + dy * d.yPx;
-      if (along < 0.5 * pitchPx || along > 2.7 * pitchPx) continue;
+      if (along < minAlong || along > maxAlong) continue;
       const across = -dx * d.yPx + dy * d.xPx;
-      if (Math.abs(across) > 0.4 * s.markWidthPx + 0.02 * along) continue;
+      if (Math.abs(across) > acrossTol(along)) continue;
       if (along < bestAlong) {
         bestAlong = along;
         best = c;
       }
     }
-    if (!best) break;
-    const p = { xPx: best.xPx, yPx: best.yPx };
+    return best;
+  };
+  const loose = (along: number) => 0.4 * s.markWidthPx + 0.02 * along;
+  const tight = (along: number) => 0.25 * s.markWidthPx + 0.01 * along;
+  while (points.length < maxCount) {
+    let next: PointPx | undefined = nearest(0.5 * pitchPx, 1.5 * pitchPx, loose);
+    if (!next) {
+      // local pitch from the last single steps
+      const steps: number[] = [];
+      for (let i = Math.max(1, points.length - 6); i < points.length; i++) {
+        const a = points[i - 1] as PointPx;
+        const b = points[i] as PointPx;
+        const g = Math.hypot(b.xPx - a.xPx, b.yPx - a.yPx);
+        if (g > 0.75 * pitchPx && g < 1.35 * pitchPx) steps.push(g);
+      }
+      const local = steps.length ? median(steps) : pitchPx;
+      const probeAt = (steps: number) =>
+        probeMark(
+          image,
+          { xPx: pos.xPx + d.xPx * local * steps, yPx: pos.yPx + d.yPx * local * steps },
+          d,
+          inward,
+          { ...s, pitchPx: local },
+        );
+      next = probeAt(1) ?? nearest(1.5 * pitchPx, 2.7 * pitchPx, loose) ?? probeAt(2);
+      if (next && !('blob' in next)) probed++;
+    }
+    next ??= nearest(2.7 * pitchPx, 12 * pitchPx, tight);
+    if (!next) break;
+    const p = { xPx: next.xPx, yPx: next.yPx };
     points.push(p);
     pos = p;
     const back = points[Math.max(0, points.length - 6)] as PointPx;
@@ -220,17 +260,18 @@ function walkColumn(
     if (n > 0) d = { xPx: vx / n, yPx: vy / n };
   }
   const found = new Map<number, PointPx>();
-  if (expectedCounts.includes(points.length)) {
-    points.forEach((p, i) => {
-      found.set(i, p);
-    });
-    return { found, length: points.length };
-  }
   const gaps: number[] = [];
   for (let i = 1; i < points.length; i++) {
     const a = points[i - 1] as PointPx;
     const b = points[i] as PointPx;
     gaps.push(Math.hypot(b.xPx - a.xPx, b.yPx - a.yPx));
+  }
+  // consecutive only when no gap can hide a whole missing mark
+  if (expectedCounts.includes(points.length) && gaps.every((g) => g < 1.75 * pitchPx)) {
+    points.forEach((p, i) => {
+      found.set(i, p);
+    });
+    return { found, length: points.length, probed };
   }
   let index = 0;
   found.set(0, start);
@@ -243,7 +284,7 @@ function walkColumn(
     index += Math.max(1, Math.round((gaps[i] as number) / local));
     found.set(index, points[i + 1] as PointPx);
   }
-  return { found, length: index + 1 };
+  return { found, length: index + 1, probed };
 }
 
 function unreadable(reason: UnreadableReason, detail: string): RegisterUnreadable {
@@ -348,11 +389,19 @@ function attempt(
   );
   const topRow = fitRow(topCands, s, 3);
   const botRow = fitRow(botCands, s, 3);
+  const MIN_ROW_MARKS = TIMING_MARK_COLUMNS - 4;
+  // complete: the chain spans all 34 columns; partial: up to 4 columns short at its ends (corner marks
+  // cut by the image edge or torn), to be pinned by the side columns below
   const isComplete = (r: RowFit | undefined) =>
-    r !== undefined && r.span === TIMING_MARK_COLUMNS && r.chain.marks.length >= TIMING_MARK_COLUMNS - 4;
-  const topComplete = isComplete(topRow);
-  const botComplete = isComplete(botRow);
-  if (!topComplete && !botComplete) {
+    r !== undefined && r.span === TIMING_MARK_COLUMNS && r.chain.marks.length >= MIN_ROW_MARKS;
+  const isPartial = (r: RowFit | undefined) =>
+    r !== undefined &&
+    r.span < TIMING_MARK_COLUMNS &&
+    r.span >= MIN_ROW_MARKS &&
+    r.chain.marks.length >= MIN_ROW_MARKS;
+  const topUsable = isComplete(topRow) || isPartial(topRow);
+  const botUsable = isComplete(botRow) || isPartial(botRow);
+  if (!topUsable && !botUsable) {
     const best = Math.max(topRow?.chain.marks.length ?? 0, botRow?.chain.marks.length ?? 0);
     if (best < 8) return unreadable('no-timing-marks', `no row of timing marks along the top or bottom edge`);
     const spans = `top edge: ${topRow?.chain.marks.length ?? 0} marks spanning ${topRow?.span ?? 0} columns, bottom edge: ${botRow?.chain.marks.length ?? 0} spanning ${botRow?.span ?? 0}`;
@@ -362,16 +411,15 @@ function attempt(
     );
   }
   const warnings: string[] = [];
-  // The row we walk the side columns from.
+  // The row we walk the side columns from: a complete one if any, else the one with more marks.
   let nearIsTop: boolean;
   let cue: OrientationCue = 'complete-top-row';
-  if (topComplete && botComplete) {
-    const nt = topRow?.chain.marks.length ?? 0;
-    const nb = botRow?.chain.marks.length ?? 0;
-    nearIsTop = nt >= nb;
+  if (topUsable && botUsable) {
+    const rank = (r: RowFit | undefined) => (isComplete(r) ? 100 : 0) + (r?.chain.marks.length ?? 0);
+    nearIsTop = rank(topRow) >= rank(botRow);
     cue = 'qr-code-corner'; // decided below (or downgraded to assumed-upright)
   } else {
-    nearIsTop = topComplete;
+    nearIsTop = topUsable;
   }
   const near = (nearIsTop ? topRow : botRow) as RowFit;
 
@@ -385,22 +433,77 @@ function attempt(
     median(full.map((m) => m.heightPx)) || undefined,
   );
 
-  // 2. the side columns: walk from the two ends of the complete row
+  // 2. the side columns: walk from the two ends of the row
   const norm = Math.sqrt(1 + near.b * near.b);
+  const rowDir: PointPx = { xPx: 1 / norm, yPx: near.b / norm };
   const down: PointPx = { xPx: -near.b / norm, yPx: 1 / norm };
   const dir: PointPx = nearIsTop ? down : { xPx: -down.xPx, yPx: -down.yPx };
+  const back: PointPx = { xPx: -rowDir.xPx, yPx: -rowDir.yPx };
   const first = rowMarks[0] as Candidate;
   const lastMark = rowMarks[rowMarks.length - 1] as Candidate;
   const margin = 0.3 * s.dpi;
-  const columnCands = (startPt: PointPx) => {
-    const farX = startPt.xPx + dir.xPx * H;
-    const x0 = Math.min(startPt.xPx, farX) - margin;
-    const x1 = Math.max(startPt.xPx, farX) + margin;
+  const columnCands = (starts: readonly PointPx[]) => {
+    const xs = starts.flatMap((p) => [p.xPx, p.xPx + dir.xPx * H]);
+    const x0 = Math.min(...xs) - margin;
+    const x1 = Math.max(...xs) + margin;
     return markCandidates(source({ xPx: x0, yPx: 0, widthPx: x1 - x0, heightPx: H }), image, s);
   };
   const expectedCounts = options.paper ? [TIMING_MARK_ROWS[options.paper]] : Object.values(TIMING_MARK_ROWS);
-  const walk0 = walkColumn(first, dir, pitchPx, columnCands(first), s, expectedCounts);
-  const walk1 = walkColumn(lastMark, dir, pitchPx, columnCands(lastMark), s, expectedCounts);
+  // Columns missing at the row's ends (k): the corners are extrapolated along the row. Every split of
+  // k between the two ends is tried; an end is valid when a side column starts there, or when the
+  // corner lies at or beyond the image edge (cut off). The best-supported valid split wins.
+  const k = TIMING_MARK_COLUMNS - near.span;
+  const along = (p: PointPx, v: PointPx, n: number): PointPx => ({
+    xPx: p.xPx + v.xPx * pitchPx * n,
+    yPx: p.yPx + v.yPx * pitchPx * n,
+  });
+  const leftStarts = Array.from({ length: k + 1 }, (_, e) => (e === 0 ? first : along(first, back, e)));
+  const rightStarts = Array.from({ length: k + 1 }, (_, e) =>
+    e === 0 ? lastMark : along(lastMark, rowDir, e),
+  );
+  const leftCands = columnCands(leftStarts);
+  const rightCands = columnCands(rightStarts);
+  const walkFrom = (p: PointPx, inward: PointPx, cands: readonly Candidate[]) =>
+    walkColumn(image, p, dir, inward, pitchPx, cands, s, expectedCounts);
+  const leftWalks = leftStarts.map((p) => walkFrom(p, rowDir, leftCands));
+  const rightWalks = rightStarts.map((p) => walkFrom(p, back, rightCands));
+  let e0 = 0;
+  if (k > 0) {
+    const cut = (p: PointPx) =>
+      p.xPx < 0.4 * s.markWidthPx ||
+      p.xPx > W - 0.4 * s.markWidthPx ||
+      p.yPx < 0.3 * s.markHeightPx ||
+      p.yPx > H - 0.3 * s.markHeightPx;
+    const support = (w: Walk) => w.found.size - 1;
+    let bestScore = -1;
+    let ties = 0;
+    for (let e = 0; e <= k; e++) {
+      const lw = leftWalks[e] as Walk;
+      const rw = rightWalks[k - e] as Walk;
+      const lOk = support(lw) >= 8 || cut(leftStarts[e] as PointPx);
+      const rOk = support(rw) >= 8 || cut(rightStarts[k - e] as PointPx);
+      if (!lOk || !rOk) continue;
+      const score = support(lw) + support(rw);
+      if (score > bestScore) {
+        bestScore = score;
+        e0 = e;
+        ties = 0;
+      } else if (score === bestScore) ties++;
+    }
+    if (bestScore < 8 || ties > 0) {
+      return unreadable(
+        'incomplete-timing-marks',
+        `no complete row of ${TIMING_MARK_COLUMNS} timing marks (${near.chain.marks.length} marks spanning ${near.span} columns; its missing corner(s) could not be placed)`,
+      );
+    }
+    warnings.push(
+      `timing-mark row spans ${near.span} of ${TIMING_MARK_COLUMNS} columns: ${k} corner mark(s) inferred (${e0} left, ${k - e0} right in the image)`,
+    );
+  }
+  const walk0 = leftWalks[e0] as Walk;
+  const walk1 = rightWalks[k - e0] as Walk;
+  const start0Inferred = e0 > 0;
+  const start1Inferred = k - e0 > 0;
 
   // 3. paper size from the number of rows
   const lengths = [walk0.length, walk1.length];
@@ -445,16 +548,29 @@ function attempt(
   const keep = (w: Walk) => new Map([...w.found].filter(([i]) => i < rows));
   const f0 = keep(walk0);
   const f1 = keep(walk1);
-  if (strict ? !f0.has(rows - 1) || !f1.has(rows - 1) : !f0.has(rows - 1) && !f1.has(rows - 1)) {
+  // A column is strong when it reaches its far corner with most of its marks; a weak column is
+  // completed from the strong one (the row vector is the same on every row of an affine scan).
+  const strong = (f: ReadonlyMap<number, PointPx>) => f.has(rows - 1) && f.size >= 0.6 * rows;
+  const anyStrong = strong(f0) || strong(f1);
+  if (strict ? !anyStrong : !f0.has(rows - 1) && !f1.has(rows - 1)) {
     return unreadable('ambiguous-grid', `far corner timing mark(s) not found`);
   }
-  const col0 = fillByIndex(f0, rows);
-  const col1 = fillByIndex(f1, rows);
+  const c0 = completeFromOther(f0, f1, rows);
+  const c1 = completeFromOther(f1, f0, rows);
+  const col0 = c0.points;
+  const col1 = c1.points;
+  if (c0.borrowed + c1.borrowed > 0) {
+    warnings.push(`${c0.borrowed + c1.borrowed} side-column mark(s) placed from the opposite column`);
+  }
+  const probed = walk0.probed + walk1.probed;
+  if (probed > 0) warnings.push(`${probed} side-column mark(s) read from the pixels, not as blobs`);
   // the near row, filled by index
   const nearKnown = new Map<number, PointPx>();
-  near.chain.marks.forEach((m, k) => {
-    nearKnown.set(near.chain.indices[k] as number, { xPx: m.xPx, yPx: m.yPx });
+  near.chain.marks.forEach((m, j) => {
+    nearKnown.set((near.chain.indices[j] as number) + e0, { xPx: m.xPx, yPx: m.yPx });
   });
+  if (start0Inferred) nearKnown.set(0, walk0.found.get(0) as PointPx);
+  if (start1Inferred) nearKnown.set(TIMING_MARK_COLUMNS - 1, walk1.found.get(0) as PointPx);
   const nearRow = fillByIndex(nearKnown, TIMING_MARK_COLUMNS);
 
   // 4. the far row (metadata bits): expected positions between the far corners, spaced like the near row
@@ -507,9 +623,13 @@ function attempt(
 
   // 5. assemble an image-oriented grid (top = image top), then orient it
   const rev = <T>(a: readonly T[]) => [...a].reverse();
-  const nearFound = Array.from({ length: TIMING_MARK_COLUMNS }, (_, c) => nearKnown.has(c));
-  const found0 = Array.from({ length: rows }, (_, r) => f0.has(r));
-  const found1 = Array.from({ length: rows }, (_, r) => f1.has(r));
+  const nearFound = Array.from(
+    { length: TIMING_MARK_COLUMNS },
+    (_, c) =>
+      nearKnown.has(c) && !(c === 0 && start0Inferred) && !(c === TIMING_MARK_COLUMNS - 1 && start1Inferred),
+  );
+  const found0 = Array.from({ length: rows }, (_, r) => f0.has(r) && !(r === 0 && start0Inferred));
+  const found1 = Array.from({ length: rows }, (_, r) => f1.has(r) && !(r === 0 && start1Inferred));
   const imageGrid: ImageGrid = nearIsTop
     ? {
         top: nearRow,

@@ -234,3 +234,237 @@ export function fillByIndex(known: ReadonlyMap<number, PointPx>, count: number):
   }
   return out;
 }
+
+/** Nominal size of a timing mark and the grid pitch, in pixels (mark width runs along the rows). */
+export interface MarkSizePx {
+  readonly markWidthPx: number;
+  readonly markHeightPx: number;
+  readonly pitchPx: number;
+}
+
+/**
+ * Look for one timing mark of a side column near `predicted` directly in the pixels, for when no blob
+ * was found there (a mark merged with a dark scanner background, a streak or a neighbour; a mark
+ * broken by a light streak). `along` is the column direction and `inward` points from the mark towards
+ * the page interior (both unit vectors). Only the mark's inner part is trusted: its top and bottom edges
+ * are found on the inner half, then its inner edge; the centre is half a mark width outward of that edge
+ * (so the outer end may merge with anything). Returns undefined unless the pixels clearly show a mark:
+ * dark, with light paper in the gaps above and below it and inward of it.
+ */
+export function probeMark(
+  image: { readonly widthPx: number; readonly heightPx: number; readonly data: Uint8Array },
+  predicted: PointPx,
+  along: PointPx,
+  inward: PointPx,
+  size: MarkSizePx,
+): PointPx | undefined {
+  const { widthPx: W, heightPx: H, data } = image;
+  const w = size.markWidthPx;
+  const h = size.markHeightPx;
+  const p = size.pitchPx;
+  const at = (t: number, v: number): number => {
+    const x = Math.round(predicted.xPx + along.xPx * t + inward.xPx * v);
+    const y = Math.round(predicted.yPx + along.yPx * t + inward.yPx * v);
+    if (x < 0 || y < 0 || x >= W || y >= H) return Number.NaN;
+    return data[y * W + x] as number;
+  };
+  // 1. along the column, on the inner half of the mark: the darkest window one mark high
+  const tMax = Math.ceil(p);
+  const vs: number[] = [];
+  for (let v = Math.round(-0.15 * w); v <= Math.round(0.3 * w); v++) vs.push(v);
+  const profile: number[] = [];
+  for (let t = -tMax; t <= tMax; t++) {
+    let sum = 0;
+    let n = 0;
+    for (const v of vs) {
+      const g = at(t, v);
+      if (!Number.isNaN(g)) {
+        sum += g;
+        n++;
+      }
+    }
+    profile.push(n >= vs.length / 2 ? sum / n : Number.NaN);
+  }
+  const hw = Math.max(1, Math.round(h * 0.8));
+  const windowMean = (from: number, to: number): number => {
+    let sum = 0;
+    let n = 0;
+    for (let i = Math.max(0, from); i <= Math.min(profile.length - 1, to); i++) {
+      const g = profile[i] as number;
+      if (Number.isNaN(g)) return Number.NaN;
+      sum += g;
+      n++;
+    }
+    return n ? sum / n : Number.NaN;
+  };
+  let bestI = -1;
+  let dark = Number.POSITIVE_INFINITY;
+  // the mark centre stays within half a pitch of the prediction
+  const half = Math.round(p / 2);
+  for (let c = tMax - half; c <= tMax + half; c++) {
+    const m = windowMean(c - (hw >> 1), c - (hw >> 1) + hw - 1);
+    if (m < dark) {
+      dark = m;
+      bestI = c;
+    }
+  }
+  if (bestI < 0 || !Number.isFinite(dark)) return undefined;
+  // the gaps above and below the mark (centred half a pitch away) must be paper
+  const gapHalf = Math.max(1, Math.round((p - h) / 4));
+  const above = windowMean(bestI - half - gapHalf, bestI - half + gapHalf);
+  const below = windowMean(bestI + half - gapHalf, bestI + half + gapHalf);
+  if (Number.isNaN(above) || Number.isNaN(below)) return undefined;
+  const light = Math.min(above, below);
+  if (light - dark < 60) return undefined;
+  const threshold = (light + dark) / 2;
+  const tStar = bestI - tMax;
+  // 2. across, on the mark's middle rows: the inner edge, scanning from the page interior outward
+  const rows: number[] = [];
+  for (let t = Math.round(tStar - 0.25 * h); t <= Math.round(tStar + 0.25 * h); t++) rows.push(t);
+  // median over the rows: a thin horizontal rule meeting the mark does not count
+  const across = (v: number): number => {
+    const values: number[] = [];
+    for (const t of rows) {
+      const g = at(t, v);
+      if (!Number.isNaN(g)) values.push(g);
+    }
+    return values.length > rows.length / 2 ? median(values) : Number.NaN;
+  };
+  const vStart = Math.round(1.2 * w);
+  const vEnd = -Math.round(0.5 * w);
+  // the same profile through the gaps above and below: what is dark there too (a rule printed along
+  // the column) is not the mark
+  const gapRows = (centre: number) => [centre - 1, centre, centre + 1];
+  const aboveRows = gapRows(tStar - half);
+  const belowRows = gapRows(tStar + half);
+  const gapValue = (v: number, ts: readonly number[]): number => {
+    const values = ts.map((t) => at(t, v)).filter((g) => !Number.isNaN(g));
+    return values.length ? median(values) : Number.NaN;
+  };
+  const prof = new Map<number, number>();
+  const ruled = new Map<number, boolean>();
+  for (let v = vEnd; v <= vStart; v++) {
+    prof.set(v, across(v));
+    ruled.set(v, Math.max(gapValue(v, aboveRows), gapValue(v, belowRows)) < threshold);
+  }
+  // from inside the mark (the darkest point near the prediction) inward to its inner edge: where the
+  // profile gets light, or turns back down before a rule printed close by (blur fills the narrow gap)
+  let v0 = 0;
+  for (let v = -Math.round(0.3 * w); v <= Math.round(0.3 * w); v++) {
+    if ((prof.get(v) as number) < (prof.get(v0) as number)) v0 = v;
+  }
+  if (!((prof.get(v0) as number) < threshold)) return undefined;
+  const lift = dark + 0.35 * (light - dark);
+  let edge: number | undefined;
+  for (let v = v0 + 1; v < vStart; v++) {
+    const g = prof.get(v) as number;
+    const before = prof.get(v - 1) as number;
+    if (g >= threshold) {
+      edge = v - 1 + (threshold - before) / Math.max(1e-6, g - before);
+      break;
+    }
+    if (ruled.get(v) || (g > lift && g >= before && g >= (prof.get(v + 1) as number))) {
+      edge = v - 0.5;
+      break;
+    }
+  }
+  if (edge !== undefined) {
+    // the mark is dark from its inner edge outward over most of its width (or up to the image edge)
+    let darkN = 0;
+    let total = 0;
+    for (let u = Math.floor(edge); u >= edge - 0.8 * w; u--) {
+      const q = prof.get(u) ?? across(u);
+      if (Number.isNaN(q)) break;
+      total++;
+      if (q < threshold) darkN++;
+    }
+    if (total < 0.3 * w || darkN < 0.85 * total) edge = undefined;
+  }
+  if (edge === undefined || Math.abs(edge - 0.5 * w) > 0.3 * w) return undefined;
+  const t = tStar;
+  const v = edge - w / 2;
+  return {
+    xPx: predicted.xPx + along.xPx * t + inward.xPx * v,
+    yPx: predicted.yPx + along.yPx * t + inward.yPx * v,
+  };
+}
+
+/**
+ * Complete one side column from the other, for rows where it has no mark near enough to interpolate
+ * from. Under any affine scan (rotation, scale, feed stretch) the vector from a row's left mark to its
+ * right mark is the same for every row; it is fitted (linear in the row, to follow slow drift) on the
+ * rows where both columns have a mark. Returns the completed positions and how many came from the
+ * other column.
+ */
+export function completeFromOther(
+  own: ReadonlyMap<number, PointPx>,
+  other: ReadonlyMap<number, PointPx>,
+  rows: number,
+  maxInterpolationGap = 4,
+): { points: PointPx[]; borrowed: number } {
+  const ownFilled = fillByIndex(own, rows);
+  // offset(r) = own[r] − other[r], fitted on rows where both are known
+  const pairs: { r: number; dx: number; dy: number }[] = [];
+  for (const [r, p] of own) {
+    const q = other.get(r);
+    if (q) pairs.push({ r, dx: p.xPx - q.xPx, dy: p.yPx - q.yPx });
+  }
+  if (pairs.length === 0 || other.size < 2) return { points: ownFilled, borrowed: 0 };
+  const otherFilled = fillByIndex(other, rows);
+  const rs = pairs.map((q) => q.r);
+  const spread = Math.max(...rs) - Math.min(...rs);
+  const fitOffset = (value: (q: { dx: number; dy: number }) => number): ((r: number) => number) => {
+    const m = median(pairs.map(value));
+    // a drift term only when both ends of the column are known (extrapolating a slope is risky)
+    if (pairs.length < 3 || spread < rows / 2) return () => m;
+    // least squares on the pairs near the median (robust to a wrong mark)
+    const keep = pairs.filter((q) => Math.abs(value(q) - m) <= 3 + 0.01 * Math.abs(m));
+    const n = keep.length;
+    if (n < 3) return () => m;
+    let sr = 0;
+    let sv = 0;
+    let srr = 0;
+    let srv = 0;
+    for (const q of keep) {
+      const v = value(q);
+      sr += q.r;
+      sv += v;
+      srr += q.r * q.r;
+      srv += q.r * v;
+    }
+    const den = n * srr - sr * sr;
+    if (Math.abs(den) < 1e-9) return () => m;
+    const slope = (n * srv - sr * sv) / den;
+    const intercept = (sv - slope * sr) / n;
+    return (r) => intercept + slope * r;
+  };
+  const offX = fitOffset((q) => q.dx);
+  const offY = fitOffset((q) => q.dy);
+  const known = [...own.keys()].sort((a, b) => a - b);
+  const points: PointPx[] = [];
+  let borrowed = 0;
+  for (let r = 0; r < rows; r++) {
+    const mine = own.get(r);
+    if (mine) {
+      points.push(mine);
+      continue;
+    }
+    let lo = Number.NEGATIVE_INFINITY;
+    let hi = Number.POSITIVE_INFINITY;
+    for (const k of known) {
+      if (k < r) lo = k;
+      else if (k > r) {
+        hi = k;
+        break;
+      }
+    }
+    if (r - lo <= maxInterpolationGap && hi - r <= maxInterpolationGap) {
+      points.push(ownFilled[r] as PointPx);
+      continue;
+    }
+    const q = otherFilled[r] as PointPx;
+    points.push({ xPx: q.xPx + offX(r), yPx: q.yPx + offY(r) });
+    borrowed++;
+  }
+  return { points, borrowed };
+}
