@@ -143,7 +143,9 @@ export function listInputs(inputs: readonly string[], cwd: string, pairing: Pair
           continue;
         }
         const d = dirname(f);
-        byDir.set(d, [...(byDir.get(d) ?? []), f]);
+        const list = byDir.get(d);
+        if (list) list.push(f);
+        else byDir.set(d, [f]);
       }
       for (const [d, list] of byDir) {
         const batchId = relative(resolve(full, '..'), d) || basename(d);
