@@ -7,13 +7,13 @@ import { cardNumberFor } from '../../src/election/accuvote.ts';
 import { contestOptions, type Election, type Side } from '../../src/election/election.ts';
 import type { GrayImage } from '../../src/image.ts';
 import { encodeG4, encodeJpeg, encodeMultipageG4, encodePng } from './encode.ts';
-import { DPIS, type Dpi, gridToPageIn } from './geometry.ts';
+import { DPIS, type Dpi, gridToPageIn, OVAL_INTERIOR_RX_IN, OVAL_INTERIOR_RY_IN } from './geometry.ts';
 import { writeInAreaFor } from './layout.ts';
 import { type Canvas, drawHandwriting, drawMark, measureOvalInk, ovalPx } from './marks.ts';
 import { type DefectName, PROFILES, type Profile, type ProfileName, withSwitches } from './profiles.ts';
 import { blankSheetSide } from './render.ts';
 import { Rng } from './rng.ts';
-import { type SheetScan, sampleSheetScan, sampleSideScan, scanSide } from './scanner.ts';
+import { type SheetScan, sampleSheetScan, sampleSideScan, scanSide, threshold } from './scanner.ts';
 import {
   type ContestTruth,
   type ImageFormat,
@@ -134,7 +134,15 @@ export async function generateSheet(
         }
       }
     }
-    for (const p of here) targetTruths.push(targetTruth(p, blank, canvas));
+    // In black-and-white formats, what survives the scanner's threshold is what the image holds.
+    const bilevel =
+      format === 'tiff-g4' || format === 'tiff-multipage'
+        ? {
+            blank: threshold(blank, sheetScan.bilevelThreshold).data,
+            marked: threshold(canvas, sheetScan.bilevelThreshold).data,
+          }
+        : undefined;
+    for (const p of here) targetTruths.push(targetTruth(p, blank, canvas, bilevel));
     drawn.set(side, { widthPx: canvas.widthPx, heightPx: canvas.heightPx, data: canvas.data });
   }
 
@@ -148,6 +156,32 @@ export async function generateSheet(
       ...scanSide(page, sheetScan, sampleSideScan(profile, sheetScan, sideRng), sideRng.nextU32()),
     };
   });
+
+  // What the black-and-white scan really kept: the scanner's blur, noise and lighting come before its
+  // threshold, so a light mark is judged in the scanned image itself, through the known transform.
+  if (format === 'tiff-g4' || format === 'tiff-multipage') {
+    for (const s of scanned) {
+      const m = s.transform.pageInToImagePx;
+      const rx = OVAL_INTERIOR_RX_IN * Math.hypot(m[0], m[3]);
+      const ry = OVAL_INTERIOR_RY_IN * Math.hypot(m[1], m[4]);
+      for (const t of targetTruths) {
+        if (t.side !== s.side || !t.visibleInScan || (t.coverage01 <= 0.02 && t.darkness01 <= 0.02)) continue;
+        const { xIn, yIn } = gridToPageIn(t.column, t.row);
+        const cx = m[0] * xIn + m[1] * yIn + m[2] - 0.5;
+        const cy = m[3] * xIn + m[4] * yIn + m[5] - 0.5;
+        let n = 0;
+        let black = 0;
+        for (let y = Math.ceil(cy - ry); y <= Math.floor(cy + ry); y++)
+          for (let x = Math.ceil(cx - rx); x <= Math.floor(cx + rx); x++) {
+            if (((x - cx) / rx) ** 2 + ((y - cy) / ry) ** 2 > 1) continue;
+            if (x < 0 || y < 0 || x >= s.image.widthPx || y >= s.image.heightPx) continue;
+            n++;
+            if ((s.image.data[y * s.image.widthPx + x] ?? 255) < sheetScan.bilevelThreshold) black++;
+          }
+        if (n > 0 && black / n < 0.02) t.visibleInScan = false;
+      }
+    }
+  }
 
   const ext = extensionFor(format);
   const files: { name: string; bytes: Buffer }[] = [];
@@ -231,17 +265,22 @@ function round(v: number, digits: number): number {
   return Math.round(v * k) / k;
 }
 
-function targetTruth(p: PlannedTarget, blank: GrayImage, canvas: Canvas): TargetTruth {
+function targetTruth(
+  p: PlannedTarget,
+  blank: GrayImage,
+  canvas: Canvas,
+  bilevel?: { blank: Uint8Array; marked: Uint8Array },
+): TargetTruth {
   const { xIn, yIn } = gridToPageIn(p.target.column, p.target.row);
-  const ink = measureOvalInk(
-    blank.data,
-    canvas.data,
-    canvas.widthPx,
-    canvas.heightPx,
-    ovalPx(xIn, yIn, canvas.dpi),
-    canvas.dpi,
-  );
+  const oval = ovalPx(xIn, yIn, canvas.dpi);
+  const ink = measureOvalInk(blank.data, canvas.data, canvas.widthPx, canvas.heightPx, oval, canvas.dpi);
   const judged = judgeTarget(p.kind, ink, p.writeInName);
+  // A mark that was ink on paper but is (almost) gone after the black-and-white threshold.
+  const afterScan = bilevel
+    ? measureOvalInk(bilevel.blank, bilevel.marked, canvas.widthPx, canvas.heightPx, oval, canvas.dpi)
+    : ink;
+  const drawnInOval = ink.coverage01 > 0.02 || ink.darkness01 > 0.02;
+  const visibleInScan = !bilevel || !drawnInOval || afterScan.coverage01 >= 0.02;
   return {
     contestId: p.target.contestId,
     optionId: p.target.optionId,
@@ -253,6 +292,7 @@ function targetTruth(p: PlannedTarget, blank: GrayImage, canvas: Canvas): Target
     darkness01: round(ink.darkness01, 4),
     writeInName: p.writeInName,
     ...judged,
+    visibleInScan,
   };
 }
 

@@ -8,9 +8,12 @@
  *   full-fill, check, x, slash                 → intended, not ambiguous
  *   circle                                     → intended, ambiguous (the ink is around the oval, not in it:
  *                                                 whether it is a vote is a voter-intent decision for review)
- *   partial-fill                               → intended; ambiguous when coverage01 < 0.2
+ *   partial-fill                               → intended; ambiguous when coverage01 < 0.1 (less ink in the
+ *                                                 oval than the lightest clear check leaves)
  *   light-pencil                               → intended; ambiguous when darkness01 < 0.15 (faint)
- *   hesitation-dot, erasure                    → not intended, ambiguous (residue a reviewer should see)
+ *   hesitation-dot                             → not intended; ambiguous when visible (coverage01 ≥ 0.01)
+ *   erasure                                    → not intended; ambiguous when its residue is visible
+ *                                                 (darkness01 ≥ 0.05); a clean erasure is no mark at all
  *   stray                                      → not intended, not ambiguous (ink is outside the target)
  *   none with a write-in name and no oval mark → intended (the name shows intent), ambiguous
  *   none                                       → neither
@@ -100,6 +103,12 @@ export const TargetTruthSchema = z.object({
   writeInName: z.boolean(),
   intended: z.boolean(),
   ambiguous: z.boolean(),
+  /**
+   * false when the scan itself erased the mark (a light mark lighter than a black-and-white scanner's
+   * threshold): the voter meant it, but no image-reading tally can see it. Readers of the truth report
+   * these apart from interpreter errors.
+   */
+  visibleInScan: z.boolean().default(true),
 });
 export type TargetTruth = z.infer<typeof TargetTruthSchema>;
 
@@ -147,12 +156,14 @@ export function judgeTarget(
     case 'circle':
       return { intended: true, ambiguous: true };
     case 'partial-fill':
-      return { intended: true, ambiguous: ink.coverage01 < 0.2 };
+      return { intended: true, ambiguous: ink.coverage01 < 0.1 };
     case 'light-pencil':
       return { intended: true, ambiguous: ink.darkness01 < 0.15 };
     case 'hesitation-dot':
+      // a speck too small to see at scan resolution is no mark at all
+      return { intended: false, ambiguous: ink.coverage01 >= 0.01 };
     case 'erasure':
-      return { intended: false, ambiguous: true };
+      return { intended: false, ambiguous: ink.darkness01 >= 0.05 };
     case 'stray':
       return { intended: false, ambiguous: false };
     case 'none':

@@ -24,7 +24,7 @@ export const CalibrationSchema = z
       /** ink fraction in a write-in area above which something was written there. */
       writeInInk: Fraction,
       /** ink just above and below an unmarked oval (a circled option) that sends the sheet to review */
-      outsideInk: Fraction.default(0.12),
+      outsideInk: Fraction.default(0.08),
     }),
     /** How the numbers were made (command, data, date), for people reviewing a report. */
     provenance: z.string().default(''),

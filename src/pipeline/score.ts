@@ -29,14 +29,17 @@ export const BUBBLE = {
   /** local search for the printed outline, in grid units either way */
   searchColumns: 0.18,
   searchRows: 0.18,
-  /** the bands above and below the oval where spilled ink is counted, in outer half-heights */
-  spillInner: 1.35,
-  spillOuter: 1.9,
-  spillWeight: 0,
+  /** the bands above and below the oval where ink around it is measured, in outer half-heights */
+  spillInner: 1.3,
+  spillOuter: 2.5,
   inkCutoff: 0.3,
   faintWeight: 0.5,
-  toneWeight: 1,
+  /** a light even fill counts about half as much as ink of the same darkness: it is the faintest kind
+   *  of deliberate mark, and below ~17% darkening a person would look twice */
+  toneWeight: 0.51,
   toneCap: 0.25,
+  /** darkening of the interior's median below which it is paper, as a fraction of the paper level */
+  toneFloor: 0.03,
   inkDepth: 0.55,
   /** outline sizes tried, relative to the nominal one */
   scales: [0.84, 0.92, 1, 1.08] as readonly number[],
@@ -47,7 +50,8 @@ export interface TargetScore {
   fill01: number;
   /** where the outline was found, in image pixels */
   centre: PointPx;
-  /** mean darkness in the bands just above and below the oval: a circle drawn around it shows here */
+  /** ink in the band just above and in the band just below the oval, the lesser of the two: a circle
+   *  drawn around the oval shows in both */
   outsideInk01: number;
   /** a dark vertical line runs through the oval and on above and below it (scanner glass dirt) */
   streak: boolean;
@@ -95,7 +99,6 @@ export function paperLevel(image: GrayImage, cx: number, cy: number, halfW: numb
 }
 
 const RING_POINTS = 40;
-const TONE_BINS = 64;
 const RING_COS = Float64Array.from({ length: RING_POINTS }, (_, i) =>
   Math.cos((2 * Math.PI * i) / RING_POINTS),
 );
@@ -171,9 +174,10 @@ export function scoreBubble(image: GrayImage, grid: LocalGrid): TargetScore {
   const cx = grid.centre.xPx + bestDx;
   const cy = grid.centre.yPx + bestDy;
 
-  // 2. Fill: mean darkness of the interior ellipse, plus ink spilling just above and below the oval
-  //    (a mark is often bigger than the oval; beside it are the candidate name and the next column, so
-  //    only the bands above and below are looked at).
+  // 2. Fill: mean darkness of the interior ellipse. Separately, the ink in the bands just above and
+  //    below the oval (beside it are the candidate name and the next column, so only above and below
+  //    are looked at): a circle drawn around the oval darkens both bands, a printed rule or a stray
+  //    stroke only one, so the lesser of the two is reported.
   const oa = a * bestScale;
   const ob = b * bestScale;
   const ia = oa * BUBBLE.interiorFraction;
@@ -183,9 +187,11 @@ export function scoreBubble(image: GrayImage, grid: LocalGrid): TargetScore {
   const reach = Math.max(reachX, reachY);
   let sum = 0;
   let count = 0;
-  let spill = 0;
-  let spillCount = 0;
-  const toneHist = new Uint32Array(TONE_BINS);
+  let above = 0;
+  let aboveCount = 0;
+  let below = 0;
+  let belowCount = 0;
+  const toneHist = new Uint32Array(256);
   const x0 = Math.max(0, Math.floor(cx - reach));
   const x1 = Math.min(image.widthPx - 1, Math.ceil(cx + reach));
   const y0 = Math.max(0, Math.floor(cy - reach));
@@ -203,33 +209,39 @@ export function scoreBubble(image: GrayImage, grid: LocalGrid): TargetScore {
       if ((u * u) / (ia * ia) + (v * v) / (ib * ib) <= 1) {
         sum += d;
         count++;
-        toneHist[Math.min(TONE_BINS - 1, Math.floor(d0 * TONE_BINS))] =
-          (toneHist[Math.min(TONE_BINS - 1, Math.floor(d0 * TONE_BINS))] ?? 0) + 1;
+        const raw = image.data[row + x] ?? 255;
+        toneHist[raw] = (toneHist[raw] ?? 0) + 1;
       } else if (
         Math.abs(u) <= ia &&
         Math.abs(v) >= ob * BUBBLE.spillInner &&
         Math.abs(v) <= ob * BUBBLE.spillOuter
       ) {
-        spill += d;
-        spillCount++;
+        if (v < 0) {
+          above += d;
+          aboveCount++;
+        } else {
+          below += d;
+          belowCount++;
+        }
       }
     }
   }
   // A light, even fill (pencil pressed softly) darkens the whole interior a little: its median tone
   // says so where the ink measure, built for pen strokes, does not. Strokes leave the median at paper.
-  let tone = 0;
-  for (let i = 0, seen = 0; i < TONE_BINS; i++) {
-    seen += toneHist[i] ?? 0;
+  // The median is robust to sensor noise, so it is measured from a lower floor than single pixels.
+  let median = 255;
+  for (let v = 0, seen = 0; v < 256; v++) {
+    seen += toneHist[v] ?? 0;
     if (seen * 2 >= count) {
-      tone = i / TONE_BINS;
+      median = v;
       break;
     }
   }
+  const tone = Math.max(0, (paper - median - BUBBLE.toneFloor * paper) / (BUBBLE.inkDepth * paper));
   const interior = Math.max(count ? sum / count : 0, Math.min(BUBBLE.toneCap, tone * BUBBLE.toneWeight));
-  const outside = spillCount ? spill / spillCount : 0;
+  const outside = Math.min(aboveCount ? above / aboveCount : 0, belowCount ? below / belowCount : 0);
   // Reported to 0.001: finer digits are scanner noise, and records should not carry them.
-  const fill01 =
-    Math.round(Math.min(1, interior * (1 - BUBBLE.spillWeight) + outside * BUBBLE.spillWeight) * 1000) / 1000;
+  const fill01 = Math.round(Math.min(1, interior) * 1000) / 1000;
   return {
     fill01,
     outsideInk01: Math.round(outside * 1000) / 1000,
