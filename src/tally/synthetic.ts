@@ -1,18 +1,26 @@
 /**
  * Synthetic sheet outcomes from an election's layouts, for tests and benchmarks of the tally and the
- * report writers (no images involved). The contest rules mirror the interpreter's: an option with several
- * targets is one vote, more marked options than seats is an overvote (no votes), fewer is an undervote.
+ * report writers (no images involved). The contest rules are the interpreter's own (`applyContestRules`).
  */
-import { contestById, type Election, ElectionSchema } from '../election/election.ts';
+import type { Calibration } from '../election/calibration.ts';
+import { type Election, ElectionSchema } from '../election/election.ts';
+import { applyContestRules } from '../pipeline/interpret.ts';
 import {
-  type AdjudicationReason,
-  type ContestResult,
   DEFAULT_REVIEW_REASONS,
   type InterpretedSheet,
   type SheetOutcome,
   type TargetResult,
 } from '../pipeline/outcome.ts';
 import type { SheetRecord } from './records.ts';
+
+/** Thresholds for the synthetic fills below (0.62 marked, 0.21 marginal, 0.013 blank). */
+const SYNTHETIC_CALIBRATION: Calibration = {
+  schemaVersion: 1,
+  name: 'synthetic',
+  description: '',
+  provenance: '',
+  thresholds: { definite: 0.5, marginal: 0.1, writeInInk: 0.5, outsideInk: 0.5 },
+};
 
 export interface SyntheticMarks {
   /** option ids with a definite mark, per contest id (every target of the option is marked) */
@@ -66,34 +74,7 @@ export function syntheticSheet(
         outsideInk01: 0.01,
       });
     }
-  const contests: ContestResult[] = [];
-  const reasons: AdjudicationReason[] = [];
-  const contestIds = [...new Set(targets.map((t) => t.contestId))];
-  for (const contestId of contestIds) {
-    const contest = contestById(election, contestId);
-    const seats = contest?.type === 'candidate' ? contest.seats : 1;
-    const mine = targets.filter((t) => t.contestId === contestId);
-    const marked = [...new Set(mine.filter((t) => t.status === 'marked').map((t) => t.optionId))];
-    const overvote = marked.length > seats;
-    contests.push({
-      contestId,
-      votes: overvote ? [] : marked,
-      marked,
-      overvote,
-      undervotes: overvote ? 0 : seats - marked.length,
-    });
-    if (overvote) reasons.push({ type: 'overvote', contestId, optionIds: marked, seats });
-    else if (marked.length < seats)
-      reasons.push({ type: 'undervote', contestId, votes: marked.length, seats });
-    for (const t of mine) {
-      if (t.status === 'marginal')
-        reasons.push({ type: 'marginal-mark', contestId, optionId: t.optionId, fill01: t.fill01 });
-      if (t.type === 'write-in' && t.status === 'marked')
-        reasons.push({ type: 'write-in', contestId, optionId: t.optionId });
-    }
-  }
-  if (targets.length > 0 && targets.every((t) => t.status === 'unmarked'))
-    reasons.unshift({ type: 'blank-ballot' });
+  const { contests, reasons } = applyContestRules(election, layouts, targets, SYNTHETIC_CALIBRATION);
   return {
     type: 'interpreted',
     ballotStyleId,
