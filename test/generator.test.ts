@@ -223,6 +223,45 @@ describe('generateBatch', () => {
       await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
     }
   });
+  it('writes the same bytes with 1 and 2 workers (and in this thread), truth.jsonl in sheet order', async () => {
+    const e = await demo();
+    const counts = [1, 2, 0];
+    const dirs = await Promise.all(counts.map((w) => mkdtemp(join(tmpdir(), `gen-w${w}-`))));
+    try {
+      for (const [i, workers] of counts.entries()) {
+        const s = await generateBatch({
+          election: e,
+          count: 6,
+          seed: 21,
+          outDir: dirs[i] ?? '',
+          profile: 'realistic',
+          format: 'mixed',
+          dpi: 150,
+          workers,
+          // sheet options are made in this thread and copied to the workers
+          sheetOptions: (k) =>
+            k === 4 ? { format: 'tiff-multipage', force: { overvote: true } } : undefined,
+        });
+        expect(s.workers).toBe(workers);
+        expect(s.count).toBe(6);
+      }
+      const listings = await Promise.all(dirs.map((d) => readdir(d)));
+      const names = listings[0]?.sort() ?? [];
+      expect(names).toContain('000005.tiff');
+      for (const other of listings.slice(1)) expect(other.sort()).toEqual(names);
+      for (const f of names) {
+        const [x, ...rest] = await Promise.all(dirs.map((d) => readFile(join(d, f))));
+        for (const y of rest) expect(x?.equals(y), f).toBe(true);
+      }
+      const ids = (await readFile(join(dirs[0] ?? '', 'truth.jsonl'), 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { sheetId: string }).sheetId);
+      expect(ids).toEqual(['000001', '000002', '000003', '000004', '000005', '000006']);
+    } finally {
+      await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+    }
+  });
 });
 
 describe('samples generate arguments', () => {
@@ -261,6 +300,21 @@ describe('samples generate arguments', () => {
     expect(ok).toEqual({
       ok: true,
       value: { election: 'e.json', count: 2, seed: 1, out: 'o', dpi: '300', json: true },
+    });
+    const w = parseSamplesGenerateArgs([
+      '--election',
+      'e',
+      '--count',
+      '2',
+      '--seed',
+      '1',
+      '--out',
+      'o',
+      '--workers=x',
+    ]);
+    expect(w).toEqual({
+      ok: false,
+      errors: ['Expected integer between 0 and 256 for --workers but received x'],
     });
   });
 });
