@@ -26,6 +26,8 @@ import { loadCalibration } from '../src/election/calibration.ts';
 const ROOT = join(import.meta.dirname, '..');
 const DEMO = join(ROOT, 'samples', 'demo');
 const CURRENT: Thresholds = { definite: 0.13, marginal: 0.07, writeInInk: 0.08, outsideInk: 0.12 };
+/** A starting profile whose marginal is high enough that the cap on `marginal` does not bind. */
+const UNCAPPED: Thresholds = { ...CURRENT, marginal: 0.5, definite: 0.6 };
 
 /** Deterministic pseudo-random numbers (mulberry32). */
 function rng(seed: number): () => number {
@@ -74,7 +76,7 @@ describe('fitting thresholds (pure)', () => {
     const marked = uniform(500, 0.3, 0.9, 2);
     const a = analyzeScores(
       [...empty, ...marked].map((f) => score(f)),
-      CURRENT,
+      UNCAPPED,
     );
     expect(a.supervised).toBe(false);
     expect(a.fill.ok).toBe(true);
@@ -139,6 +141,14 @@ describe('fitting thresholds (pure)', () => {
     expect(a.recommended.marginal).toBeGreaterThan(0.03);
   });
 
+  it("never raises the starting profile's marginal: faint deliberate marks stay in review", () => {
+    const empty = uniform(2000, 0, 0.04, 1);
+    const marked = uniform(500, 0.3, 0.9, 2);
+    const scores = [...empty, ...marked].map((f) => score(f));
+    expect(analyzeScores(scores, UNCAPPED).recommended.marginal).toBeGreaterThan(0.07);
+    expect(analyzeScores(scores, CURRENT).recommended.marginal).toBe(0.07);
+  });
+
   it('reports overlapping populations honestly: negative margins, the overlap goes to review', () => {
     const empty = uniform(1000, 0, 0.12, 6);
     const marked = uniform(1000, 0.08, 0.6, 7);
@@ -146,7 +156,7 @@ describe('fitting thresholds (pure)', () => {
       ...empty.map((f) => score(f, { intended: false })),
       ...marked.map((f) => score(f, { intended: true })),
     ];
-    const a = analyzeScores(scores, CURRENT);
+    const a = analyzeScores(scores, UNCAPPED);
     expect(a.supervised).toBe(true);
     expect(a.fill.split.method).toBe('truth');
     const s = a.fill.separation;

@@ -156,8 +156,9 @@ export function splitUnsupervised(values: readonly number[], binWidth = 0.01): S
   for (let i = 0; i < otsuBin; i++) if ((h[i] ?? 0) > (h[lowPeak] ?? 0)) lowPeak = i;
   let highPeak = otsuBin;
   for (let i = otsuBin; i < bins; i++) if ((h[i] ?? 0) > (h[highPeak] ?? 0)) highPeak = i;
-  // near-empty: at most 1 in 10,000 of all values (and at least 0: truly empty bins always qualify)
-  const floor = Math.floor(values.length / 10000);
+  // near-empty: at most 1 in 10,000 of all values, and never fewer than 2 (one or two stray values in a
+  // bin must not close the valley, nor their absence open one in a sparse run of marks)
+  const floor = Math.max(2, Math.floor(values.length / 10000));
   let start = -1;
   let end = -1;
   for (let i = lowPeak + 1; i < highPeak; i++) {
@@ -324,7 +325,10 @@ export function recommendFill(
     marginal = floor3((emptyEdge + visibleMin) / 2);
     definite = emptyMax < markedEdge ? ceil3((emptyMax + markedEdge) / 2) : ceil3(emptyMax + 0.0005);
   }
-  marginal = clamp01(marginal);
+  // Review costs a person's time; a faint mark nobody looks at can change a count. So the fit may lower
+  // the starting profile's `marginal` but never raise it (faint deliberate marks, left out of the two
+  // populations as ambiguous, live just above the empties).
+  marginal = clamp01(Math.min(marginal, fallback.marginal));
   definite = clamp01(Math.max(definite, marginal));
   return {
     ...base,

@@ -189,7 +189,12 @@ export function attachTruth(
   collected: CollectedScores,
   listing: InputListing,
   byImage: ReadonlyMap<string, SheetTruth>,
-): { labelled: TargetScore[]; sheetsWithoutTruth: number; targetsWithoutTruth: number } {
+): {
+  labelled: TargetScore[];
+  sheetsWithoutTruth: number;
+  targetsWithoutTruth: number;
+  erasedByScan: number;
+} {
   const truthOf = new Map<string, Map<string, SheetTruth['targets'][number]>>();
   for (const sheet of listing.sheets) {
     const truth = sheet.paths.map((p) => byImage.get(basename(p))).find((t) => t !== undefined);
@@ -198,6 +203,7 @@ export function attachTruth(
   const labelled: TargetScore[] = [];
   const without = new Set<string>();
   let targetsWithoutTruth = 0;
+  let erasedByScan = 0;
   for (const s of collected.scores) {
     const t = truthOf.get(s.sheetId)?.get(targetKey(s));
     if (!t) {
@@ -205,12 +211,17 @@ export function attachTruth(
       targetsWithoutTruth++;
       continue;
     }
+    // A mark the scan itself erased is in no image: it says nothing about thresholds.
+    if (t.visibleInScan === false) {
+      erasedByScan++;
+      continue;
+    }
     labelled.push({
       ...s,
       truth: { kind: t.kind, intended: t.intended, ambiguous: t.ambiguous, writeInName: t.writeInName },
     });
   }
-  return { labelled, sheetsWithoutTruth: without.size, targetsWithoutTruth };
+  return { labelled, sheetsWithoutTruth: without.size, targetsWithoutTruth, erasedByScan };
 }
 
 /** `a/x.jpeg a/y.jpeg a/z.jpeg b/q.jpeg` → `a/{x.jpeg,y.jpeg,z.jpeg} b/q.jpeg`: short enough for a profile. */
@@ -423,6 +434,8 @@ export async function runCalibrate(argv: readonly string[], io: CliIo): Promise<
         notes.push(
           `${t.targetsWithoutTruth} targets on ${t.sheetsWithoutTruth} sheets have no truth and are left out`,
         );
+      if (t.erasedByScan)
+        notes.push(`${t.erasedByScan} marks the scan itself erased (truth visibleInScan false) left out`);
       mine = t.labelled;
     }
     const sheetsUsed = listing.sheets.length - collected.rejected.length;
