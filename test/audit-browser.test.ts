@@ -17,25 +17,12 @@ import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import type { CompareReport } from '../src/audit/compare.ts';
-import type { CliIo } from '../src/cli/io.ts';
 import { main } from '../src/cli/main.ts';
+import { capture } from './helpers.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ROOT = join(import.meta.dirname, '..');
 const DEMO = join(ROOT, 'samples', 'demo');
-
-function capture(): CliIo & { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    stdout: { write: (s: string) => (out += s) },
-    stderr: { write: (s: string) => (err += s) },
-    env: { SOURCE_DATE_EPOCH: '1730764800' },
-    cwd: ROOT,
-    out: () => out,
-    err: () => err,
-  };
-}
 
 describe.skipIf(!existsSync(CHROMIUM))('audit.html in headless Chromium', () => {
   it('loads offline, shows the numbers of compare.json, and renders every ballot image', async () => {

@@ -2,6 +2,7 @@
  * Audit on a generated batch: the demo batch tallied once, then "official" data made from our own outputs
  * with known errors injected. Every injected error must be found and classified, and nothing else.
  */
+
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,28 +12,15 @@ import type { BallotDiscrepancy, CompareReport } from '../src/audit/compare.ts';
 import { loadOurBatch, type OurBatch } from '../src/audit/ours.ts';
 import { runAdjudicate } from '../src/cli/adjudicate.ts';
 import { runCompare } from '../src/cli/compare.ts';
-import type { CliIo } from '../src/cli/io.ts';
 import { main } from '../src/cli/main.ts';
 import type { InterpretedSheet } from '../src/pipeline/outcome.ts';
 import { buildCvr } from '../src/report/cvr-nist.ts';
 import { tally } from '../src/tally/tally.ts';
+import { capture } from './helpers.ts';
 import { HAVE_SCHEMAS, validator } from './nist.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const DEMO = join(ROOT, 'samples', 'demo');
-
-function capture(): CliIo & { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    stdout: { write: (s: string) => (out += s) },
-    stderr: { write: (s: string) => (err += s) },
-    env: { SOURCE_DATE_EPOCH: '1730764800' },
-    cwd: ROOT,
-    out: () => out,
-    err: () => err,
-  };
-}
 
 let tmp = '';
 let ours = '';

@@ -18,28 +18,14 @@ import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { generateSheet } from '../samples/generator/index.ts';
-import type { CliIo } from '../src/cli/io.ts';
 import { main } from '../src/cli/main.ts';
-import { electionAt } from './helpers.ts';
+import { capture, electionAt } from './helpers.ts';
 import { HAVE_SCHEMAS, validator } from './nist.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const DEMO = join(ROOT, 'samples', 'demo');
 const ELECTION = join(DEMO, 'election.json');
 const BIN = join(ROOT, 'bin', 'ballot-tally.js');
-
-function capture(env: Record<string, string> = {}): CliIo & { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    stdout: { write: (s: string) => (out += s) },
-    stderr: { write: (s: string) => (err += s) },
-    env: { SOURCE_DATE_EPOCH: '1730764800', ...env },
-    cwd: ROOT,
-    out: () => out,
-    err: () => err,
-  };
-}
 
 /** A decompression bomb: a valid PNG claiming width × height whose first rows deflate from almost nothing. */
 function pngHeaderOnly(width: number, height: number): Buffer {

@@ -20,8 +20,8 @@ import {
   type Thresholds,
 } from '../src/calibrate/index.ts';
 import { CALIBRATE_HELP, runCalibrate } from '../src/cli/calibrate.ts';
-import type { CliIo } from '../src/cli/io.ts';
 import { loadCalibration } from '../src/election/calibration.ts';
+import { capture } from './helpers.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const DEMO = join(ROOT, 'samples', 'demo');
@@ -255,19 +255,6 @@ describe('fitting thresholds (pure)', () => {
     expect(svg).toContain('definite 0.130');
   });
 });
-
-function capture(): CliIo & { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    stdout: { write: (s: string) => (out += s) },
-    stderr: { write: (s: string) => (err += s) },
-    env: { SOURCE_DATE_EPOCH: '1730764800' },
-    cwd: ROOT,
-    out: () => out,
-    err: () => err,
-  };
-}
 
 describe('ballot-tally calibrate', () => {
   it('pins its usage errors in the house grammar', async () => {

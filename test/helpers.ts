@@ -1,5 +1,7 @@
 /** Shared test helpers: decoding fixture images into sheet pages, rank correlation. */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CliIo } from '../src/cli/io.ts';
 import { loadCalibration } from '../src/election/calibration.ts';
 import type { Election } from '../src/election/election.ts';
 import { importVxf } from '../src/election/vxf.ts';
@@ -60,4 +62,20 @@ export function spearman(a: readonly number[], b: readonly number[]): number {
     db += y * y;
   }
   return num / Math.sqrt(da * db);
+}
+
+const ROOT = join(import.meta.dirname, '..');
+
+/** A CLI io that records what a command writes; SOURCE_DATE_EPOCH fixed so outputs are reproducible. */
+export function capture(env: Record<string, string> = {}): CliIo & { out: () => string; err: () => string } {
+  let out = '';
+  let err = '';
+  return {
+    stdout: { write: (s: string) => (out += s) },
+    stderr: { write: (s: string) => (err += s) },
+    env: { SOURCE_DATE_EPOCH: '1730764800', ...env },
+    cwd: ROOT,
+    out: () => out,
+    err: () => err,
+  };
 }
