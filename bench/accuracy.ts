@@ -8,7 +8,16 @@
  * every target with the truth (bench/accuracy-lib.ts) and writes bench/results/accuracy-<profile>-<N>.json.
  * Exit code 0 when the interpreter meets the targets of the issue, 1 when it does not, 2 on bad usage.
  */
-import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -25,6 +34,17 @@ import { type AccuracyReport, accuracyChecks, formatAccuracy, scoreAccuracy } fr
 const ROOT = join(import.meta.dirname, '..');
 export const ELECTION_PATH = join(ROOT, 'samples', 'demo', 'election.json');
 export const CACHE_ROOT = join(ROOT, 'bench', '.cache');
+
+/** Short hash of the generator's source files (samples/generator/*.ts). */
+export function generatorHash(): string {
+  const dir = join(ROOT, 'samples', 'generator');
+  const h = createHash('sha256');
+  for (const f of readdirSync(dir)
+    .filter((n) => n.endsWith('.ts'))
+    .sort())
+    h.update(f).update(readFileSync(join(dir, f)));
+  return h.digest('hex').slice(0, 10);
+}
 const RESULTS_DIR = join(ROOT, 'bench', 'results');
 
 export interface AccuracyOptions {
@@ -53,7 +73,8 @@ export interface AccuracyRun {
 export async function ensureCorpus(
   o: AccuracyOptions,
 ): Promise<{ dir: string; truths: SheetTruth[]; generateMs: number | null }> {
-  const dir = join(CACHE_ROOT, `${o.profile}-${o.seed}-${o.sheets}`);
+  // The generator's own source is part of the key: a changed generator (or truth rule) makes a new corpus.
+  const dir = join(CACHE_ROOT, `${o.profile}-${o.seed}-${o.sheets}-${generatorHash()}`);
   const index = join(dir, 'truth.jsonl');
   let generateMs: number | null = null;
   if (!existsSync(index)) {
