@@ -298,6 +298,11 @@ function pageDpi(page: SheetPage, election: Election): number {
   return near ?? Math.round(fromWidth);
 }
 
+/** Ink above and below the oval at least 60 % as dark as inside it, and past the outside-ink threshold. */
+function inkAround(fill01: number, outsideInk01: number, calibration: Calibration): boolean {
+  return outsideInk01 >= calibration.thresholds.outsideInk && outsideInk01 >= 0.6 * fill01;
+}
+
 function statusOf(fill01: number, calibration: Calibration): MarkStatus {
   if (fill01 >= calibration.thresholds.definite) return 'marked';
   if (fill01 >= calibration.thresholds.marginal) return 'marginal';
@@ -334,9 +339,12 @@ function scoreSide(layout: SheetSideLayout, p: RegisteredPage, calibration: Cali
       fill01: s.fill01,
       outsideInk01: s.outsideInk01,
       streak: s.streak,
-      // A streak's ink is not the voter's: never count it as a vote, send it to a person.
+      // A streak's ink is not the voter's, and ink as dark around the oval as in it (a circled option
+      // drawn through it, a speckled or shadowed patch of the scan) is no clean mark: never count either
+      // as a vote, send it to a person.
       status:
-        s.streak && statusOf(s.fill01, calibration) === 'marked'
+        (s.streak || inkAround(s.fill01, s.outsideInk01, calibration)) &&
+        statusOf(s.fill01, calibration) === 'marked'
           ? 'marginal'
           : statusOf(s.fill01, calibration),
       centrePx: s.centre,
@@ -394,7 +402,10 @@ export function applyContestRules(
       if (t.status === 'marginal')
         reasons.push({ type: 'marginal-mark', contestId, optionId: t.optionId, fill01: t.fill01 });
       if (t.streak) reasons.push({ type: 'streak-through-target', contestId, optionId: t.optionId });
-      if (t.status === 'unmarked' && t.outsideInk01 >= calibration.thresholds.outsideInk)
+      if (
+        (t.status === 'unmarked' && t.outsideInk01 >= calibration.thresholds.outsideInk) ||
+        (t.status !== 'unmarked' && inkAround(t.fill01, t.outsideInk01, calibration))
+      )
         reasons.push({
           type: 'mark-outside-target',
           contestId,
