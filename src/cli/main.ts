@@ -59,11 +59,6 @@ const COMMANDS: Record<string, Command> = {
   },
 };
 
-/** Subcommands registered by other modules (kept here so the help lists them all). */
-export function registerCommand(name: string, command: Command): void {
-  COMMANDS[name] = command;
-}
-
 export function mainHelp(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
   return `ballot-tally ${VERSION}: an independent tallier for scanned paper ballots

@@ -20,7 +20,22 @@ export interface LocalGrid {
 }
 
 /** Bubble geometry in grid units, measured on VotingWorks/AccuVote ballots (0.2 in × 0.13 in ovals). */
-export const BUBBLE = {
+export const BUBBLE: Readonly<{
+  halfWidthColumns: number;
+  halfHeightRows: number;
+  interiorFraction: number;
+  searchColumns: number;
+  searchRows: number;
+  spillInner: number;
+  spillOuter: number;
+  inkCutoff: number;
+  faintWeight: number;
+  toneWeight: number;
+  toneCap: number;
+  toneFloor: number;
+  inkDepth: number;
+  scales: readonly number[];
+}> = {
   /** outer half-width and half-height, in columns and rows */
   halfWidthColumns: 0.41,
   halfHeightRows: 0.27,
@@ -32,17 +47,21 @@ export const BUBBLE = {
   /** the bands above and below the oval where ink around it is measured, in outer half-heights */
   spillInner: 1.3,
   spillOuter: 2.5,
+  /** a pixel at least this dark (0..1 against paper) counts as ink in full… */
   inkCutoff: 0.3,
+  /** …and a fainter one at this share of its darkness */
   faintWeight: 0.5,
   /** a light even fill counts about half as much as ink of the same darkness: it is the faintest kind
    *  of deliberate mark, and below ~17% darkening a person would look twice */
   toneWeight: 0.51,
+  /** the most a light even fill can score through its tone alone */
   toneCap: 0.25,
   /** darkening of the interior's median below which it is paper, as a fraction of the paper level */
   toneFloor: 0.03,
+  /** darkening, as a fraction of the paper level, at which a pixel is fully dark */
   inkDepth: 0.55,
   /** outline sizes tried, relative to the nominal one */
-  scales: [0.84, 0.92, 1, 1.08] as readonly number[],
+  scales: [0.84, 0.92, 1, 1.08],
 };
 
 export interface TargetScore {
@@ -60,8 +79,13 @@ export interface TargetScore {
   halfHeightPx: number;
 }
 
+/** One table per paper level (an integer 64..255), made once per worker: this runs for every target. */
+const LUTS = new Map<number, Float32Array>();
+
 /** Darkness of one pixel value against the local paper level: 0 paper … 1 ink. */
 function darknessLut(paper: number): Float32Array {
+  const cached = LUTS.get(paper);
+  if (cached) return cached;
   const lut = new Float32Array(256);
   // Values within `floor` of paper are paper (JPEG ringing, sensor noise); ink reaches 1 at 45% of paper.
   const floor = Math.max(12, paper * 0.08);
@@ -70,6 +94,7 @@ function darknessLut(paper: number): Float32Array {
     const d = (paper - v - floor) / Math.max(1, full - floor);
     lut[v] = Math.min(1, Math.max(0, d));
   }
+  LUTS.set(paper, lut);
   return lut;
 }
 
@@ -99,6 +124,8 @@ export function paperLevel(image: GrayImage, cx: number, cy: number, halfW: numb
 }
 
 const RING_POINTS = 40;
+/** The interior's histogram of raw values, reused (scoring is synchronous, one target at a time). */
+const TONE_HIST = new Uint32Array(256);
 const RING_COS = Float64Array.from({ length: RING_POINTS }, (_, i) =>
   Math.cos((2 * Math.PI * i) / RING_POINTS),
 );
@@ -191,7 +218,7 @@ export function scoreBubble(image: GrayImage, grid: LocalGrid): TargetScore {
   let aboveCount = 0;
   let below = 0;
   let belowCount = 0;
-  const toneHist = new Uint32Array(256);
+  const toneHist = TONE_HIST.fill(0);
   const x0 = Math.max(0, Math.floor(cx - reach));
   const x1 = Math.min(image.widthPx - 1, Math.ceil(cx + reach));
   const y0 = Math.max(0, Math.floor(cy - reach));

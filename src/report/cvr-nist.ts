@@ -63,7 +63,7 @@ export function cvrReportHeader(election: Election, options: CvrReportOptions): 
   if (options.calibration) {
     const c = options.calibration;
     deviceNotes.push(
-      `calibration ${c.name}: marked at fill01 >= ${c.thresholds.definite}, marginal at fill01 >= ${c.thresholds.marginal}, write-in ink >= ${c.thresholds.writeInInk}`,
+      `calibration ${c.name}: marked at fill01 >= ${c.thresholds.definite}, marginal at fill01 >= ${c.thresholds.marginal}, write-in ink >= ${c.thresholds.writeInInk}, ink around an unmarked oval >= ${c.thresholds.outsideInk} sent to review`,
     );
   }
   const candidates = new Map<string, Record<string, unknown>>();
