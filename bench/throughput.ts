@@ -37,6 +37,7 @@ import { type Calibration, loadCalibration } from '../src/election/calibration.t
 import type { Election } from '../src/election/election.ts';
 import { importVxf } from '../src/election/vxf.ts';
 import type { WorkerConfig } from '../src/worker/job.ts';
+import { tuneWorkerHeaps } from '../src/worker/pool.ts';
 import type { DecodeJob, DecodeResult } from './decode-worker.ts';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -358,6 +359,7 @@ export async function measureDecodeOnly(sheets: readonly SheetInput[], workers: 
   const sampler = new RssSampler();
   sampler.start();
   const started = performance.now();
+  tuneWorkerHeaps(); // as the pipeline's pool does: both sides of the ratio run with the same V8 flags
   const pool = new Piscina<DecodeJob, DecodeResult>({
     filename: DECODE_WORKER_URL.href,
     minThreads: workers,

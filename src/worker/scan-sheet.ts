@@ -3,7 +3,7 @@
  * Knows nothing of batches or pools; the worker entry and the CLI's `interpret` both call it.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import type { Calibration } from '../election/calibration.ts';
 import type { Election } from '../election/election.ts';
 import { type InterpretOptions, interpretSheet, type SheetPage } from '../pipeline/interpret.ts';
@@ -41,7 +41,8 @@ export async function scanSheet(
     let t = performance.now();
     let bytes: Buffer;
     try {
-      bytes = await readFile(path);
+      // synchronous: a worker has nothing else to do meanwhile, and it saves the thread-pool round trips
+      bytes = readFileSync(path);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? 'error';
       return rejected(
