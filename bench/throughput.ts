@@ -641,9 +641,30 @@ interface CpuProfile {
   endTime: number;
 }
 
-function fileOf(url: string): string {
+/**
+ * Which WebAssembly module a profile's `wasm://wasm/<hash>` URL is: V8 names modules by a hash of their
+ * bytes, so they are told apart by size: wasm/strip-label has a handful of functions, opencv-wasm
+ * thousands (a frame's name is `wasm-function[<index>]`).
+ */
+function wasmModuleNames(profile: CpuProfile): Map<string, string> {
+  const maxIndex = new Map<string, number>();
+  for (const n of profile.nodes) {
+    const { url, functionName } = n.callFrame;
+    if (!url.startsWith('wasm://')) continue;
+    const index = Number(/wasm-function\[(\d+)\]/.exec(functionName)?.[1] ?? 0);
+    maxIndex.set(url, Math.max(maxIndex.get(url) ?? 0, index));
+  }
+  return new Map(
+    [...maxIndex].map(([url, max]) => [
+      url,
+      max < 100 ? 'wasm/strip-label (wasm code)' : 'opencv-wasm (wasm code)',
+    ]),
+  );
+}
+
+function fileOf(url: string, wasmNames?: ReadonlyMap<string, string>): string {
   if (!url) return '(native / VM)';
-  if (url.startsWith('wasm://')) return 'opencv-wasm (wasm code)';
+  if (url.startsWith('wasm://')) return wasmNames?.get(url) ?? 'WebAssembly (wasm code)';
   const path = url.startsWith('file://') ? fileURLToPath(url) : url;
   const nm = path.lastIndexOf('node_modules/');
   if (nm >= 0) {
@@ -675,11 +696,14 @@ export function analyseProfile(
     byId.set(n.id, n);
     for (const c of n.children ?? []) parent.set(c, n.id);
   }
+  const wasmNames = wasmModuleNames(profile);
   const keyOf = (n: ProfileNode) => {
     const f = n.callFrame;
     const name = f.functionName || '(anonymous)';
     // tsx's output carries no line numbers worth showing (V8 inlining also folds callees into callers)
-    return f.url ? `${name} ${fileOf(f.url)}${f.lineNumber > 0 ? `:${f.lineNumber + 1}` : ''}` : name;
+    return f.url
+      ? `${name} ${fileOf(f.url, wasmNames)}${f.lineNumber > 0 ? `:${f.lineNumber + 1}` : ''}`
+      : name;
   };
   const self = new Map<string, number>();
   const total = new Map<string, number>();
@@ -693,7 +717,7 @@ export function analyseProfile(
     const k = keyOf(node);
     self.set(k, (self.get(k) ?? 0) + dt);
     const file = node.callFrame.url
-      ? fileOf(node.callFrame.url)
+      ? fileOf(node.callFrame.url, wasmNames)
       : node.callFrame.functionName || '(native / VM)';
     files.set(file, (files.get(file) ?? 0) + dt);
     const seen = new Set<string>();

@@ -7,3 +7,4 @@ export {
   type RectPx,
 } from './blobs.ts';
 export { CvError, cvErrorMessage, getCv, type MatScope, withMats } from './runtime.ts';
+export { findDarkBlobsSimd, type StripBlobOptions } from './strip-kernel.ts';

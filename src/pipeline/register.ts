@@ -1,9 +1,10 @@
 /**
  * Register stage: find the timing-mark grid of a ballot page (VotingWorks / AccuVote geometry).
- * Pure function of the image; OpenCV (via src/cv) only finds dark blobs, geometry is plain TS.
+ * Pure function of the image; src/cv only finds dark blobs (our SIMD WebAssembly kernel on the border
+ * strips, OpenCV for the opened whole-page fallback), geometry is plain TS.
  * See src/cv/README.md for the algorithm.
  */
-import { type Blob, clipRect, findDarkBlobs, type RectPx } from '../cv/index.ts';
+import { type Blob, clipRect, findDarkBlobs, findDarkBlobsSimd, type RectPx } from '../cv/index.ts';
 import type { GrayImage, PointPx } from '../image.ts';
 import {
   completeFromOther,
@@ -759,7 +760,7 @@ export function registerPage(image: GrayImage, options: RegisterOptions = {}): R
           return l.blobs.filter((b) => blobCentreIn(b, r));
         }
       }
-      const blobs = findDarkBlobs(image, r, blobOptions).blobs;
+      const blobs = findDarkBlobsSimd(image, r, blobOptions).blobs;
       labelled.push({ rect: r, blobs });
       return blobs;
     };
@@ -767,14 +768,13 @@ export function registerPage(image: GrayImage, options: RegisterOptions = {}): R
     if (fast.type === 'ok' || fast.reason === 'wrong-paper-size') return fast;
     // slow paths: label the whole page once and search deeper strips (big margins, strong skew);
     // then again after a light opening that removes thin streaks and speckle merging into marks
+    // (the opening is OpenCV's; without it our kernel gives the same blobs as OpenCV, faster)
     const dpi0 = options.dpi ?? image.widthPx / PAPER_WIDTH_IN;
     const wholeRect = { xPx: 0, yPx: 0, widthPx: image.widthPx, heightPx: image.heightPx };
     for (const openKernel of [undefined, { widthPx: dpi0 / 20, heightPx: dpi0 / 40 }]) {
-      const all = findDarkBlobs(
-        image,
-        wholeRect,
-        openKernel ? { ...blobOptions, openKernel } : blobOptions,
-      ).blobs;
+      const all = openKernel
+        ? findDarkBlobs(image, wholeRect, { ...blobOptions, openKernel }).blobs
+        : findDarkBlobsSimd(image, wholeRect, blobOptions).blobs;
       const whole: BlobSource = (rect) => all.filter((b) => blobCentreIn(b, rect));
       const slow = attempt(image, options, whole, 2.0, false);
       if (slow.type === 'ok') {
