@@ -6,8 +6,9 @@
  * - clear targets (not `ambiguous` in the truth) and the wrong votes among them: an intended mark we
  *   called `unmarked`, or an unintended one we called `marked` (a `marginal` call is a flag, not a vote);
  * - ambiguous targets and how many were flagged: status `marginal`, or a review reason of the sheet naming
- *   that contest and option (`marginal-mark`, `mark-outside-target`, `unmarked-write-in`, and
- *   `streak-through-target`);
+ *   that contest and option (`marginal-mark`, `mark-outside-target`, `unmarked-write-in`,
+ *   `streak-through-target`, and those that come with a `marginal` status anyway: `compact-mark`,
+ *   `speckle-in-target`, `faint-residue`, `outline-misplaced`);
  * - clear targets wrongly flagged (`marginal` on a clear target), as a rate of the clear targets;
  * - sheets needing review, rejected sheets by reason, and whether the ballot style, the printed side of each
  *   image and its orientation were identified right.
@@ -24,13 +25,19 @@ export interface ScoredPair {
 
 /**
  * Review reasons that name one target's contest and option. `streak-through-target` (a scanner streak
- * over the oval) also sends that target to a person, so it counts as a flag too.
+ * over the oval) also sends that target to a person, so it counts as a flag too. The reasons about how
+ * the ink lies or where the outline was found always come with a `marginal` status (so a clear target
+ * they flag is counted as wrongly flagged); they are listed for completeness.
  */
 export const TARGET_FLAG_REASONS: readonly AdjudicationReasonType[] = [
   'marginal-mark',
   'mark-outside-target',
   'unmarked-write-in',
   'streak-through-target',
+  'compact-mark',
+  'speckle-in-target',
+  'faint-residue',
+  'outline-misplaced',
 ];
 
 /** One target in a list of failures, with what the generator drew and what we measured. */

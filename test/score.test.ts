@@ -1,12 +1,16 @@
 /**
  * The score stage on a real page drawn on: a blank oval scores ~0 (its printed outline is not ink), a
  * filled one ~1, a small offset is found, a circled oval shows outside ink, a scanner streak is caught.
+ * How the ink lies, and what the interpreter makes of it: a dot vs a check, specks vs strokes, a faint
+ * smudge, a circle that pulls the outline search off the oval.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseCalibration, REVIEW_DEFAULTS, reviewThresholds } from '../src/election/calibration.ts';
 import type { GrayImage } from '../src/image.ts';
 import { interpretSheet } from '../src/pipeline/interpret.ts';
+import type { InterpretedSheet } from '../src/pipeline/outcome.ts';
 import { decodeImage } from '../src/pipeline/preprocess.ts';
 import { gridScaleAt, gridToPixel, registerPage } from '../src/pipeline/register.ts';
 import { scoreBubble } from '../src/pipeline/score.ts';
@@ -34,6 +38,25 @@ function fillEllipse(
   for (let y = Math.floor(cy - ry); y <= Math.ceil(cy + ry); y++)
     for (let x = Math.floor(cx - rx); x <= Math.ceil(cx + rx); x++)
       if (((x - cx) / rx) ** 2 + ((y - cy) / ry) ** 2 <= 1) img.data[y * img.widthPx + x] = v;
+}
+
+/** A round blob of ink (a pen nib's dot), or the disc that strokes are drawn with. */
+function disc(img: GrayImage & { data: Uint8Array }, cx: number, cy: number, r: number, v: number) {
+  for (let y = Math.floor(cy - r); y <= Math.ceil(cy + r); y++)
+    for (let x = Math.floor(cx - r); x <= Math.ceil(cx + r); x++)
+      if ((x - cx) ** 2 + (y - cy) ** 2 <= r * r) img.data[y * img.widthPx + x] = v;
+}
+
+/** A pen stroke `widthPx` wide from one point to another. */
+function stroke(
+  img: GrayImage & { data: Uint8Array },
+  from: [number, number],
+  to: [number, number],
+  widthPx: number,
+) {
+  const n = Math.ceil(Math.hypot(to[0] - from[0], to[1] - from[1]) * 2);
+  for (let i = 0; i <= n; i++)
+    disc(img, from[0] + ((to[0] - from[0]) * i) / n, from[1] + ((to[1] - from[1]) * i) / n, widthPx / 2, 20);
 }
 
 function ring(img: GrayImage & { data: Uint8Array }, cx: number, cy: number, rx: number, ry: number) {
@@ -119,5 +142,215 @@ describe('score', async () => {
       optionId: targets[0]?.optionId,
     });
     expect(out.needsReview).toBe(true);
+  });
+});
+
+describe('how the ink lies, and what the interpreter makes of it', async () => {
+  const page = await blankFront();
+  const back = await decodeImage(readFileSync(join(DEMO, '000006-back.jpeg')));
+  if (back.type !== 'ok' || !back.pages[0]) throw new Error('demo back did not decode');
+  const backPage = back.pages[0];
+  const reg = registerPage(page, { paper: 'letter' });
+  if (reg.type !== 'ok') throw new Error(`demo page did not register: ${reg.detail}`);
+  const layout = election.layouts.find((l) => l.side === 'front' && l.ballotStyleId === 'card-number-2');
+  const targets = layout?.targets ?? [];
+  /** a candidate's target (not a write-in), its grid and its oval's interior half-axes in pixels */
+  const option = (i: number) => {
+    const t = targets[i];
+    if (t?.type !== 'option') throw new Error(`target ${i} is not an option`);
+    const centre = gridToPixel(reg.grid, t);
+    const s = gridScaleAt(reg.grid, t);
+    const ahead = gridToPixel(reg.grid, { column: t.column + 1, row: t.row });
+    const g = {
+      centre,
+      pxPerColumn: s.pxPerColumn,
+      pxPerRow: s.pxPerRow,
+      angleRad: Math.atan2(ahead.yPx - centre.yPx, ahead.xPx - centre.xPx),
+    };
+    // the printed ovals of the demo ballots are 0.92 of the nominal size; the interior is 0.77 of that
+    return { t, g, a: s.pxPerColumn * 0.41 * 0.92, b: s.pxPerRow * 0.27 * 0.92 };
+  };
+  const copy = () => ({ ...page, data: new Uint8Array(page.data) });
+  const calibration = defaultCalibration();
+  const { definite, marginal } = calibration.thresholds;
+  const read = (img: GrayImage, cal = calibration): InterpretedSheet => {
+    const out = interpretSheet(
+      [
+        { ...img, imageIndex: 0, page: 0 },
+        { ...backPage, imageIndex: 1, page: 0 },
+      ],
+      election,
+      cal,
+    );
+    if (out.type !== 'interpreted') throw new Error(`rejected: ${out.detail}`);
+    return out;
+  };
+  const targetIn = (out: InterpretedSheet, optionId: string) =>
+    out.targets.find((x) => x.side === 'front' && x.optionId === optionId);
+  const reasonTypes = (out: InterpretedSheet, optionId: string) =>
+    out.reasons.filter((r) => 'optionId' in r && r.optionId === optionId).map((r) => r.type);
+
+  it('a dot sits in one spot of the oval (small spread), a check spreads across it like a fill', () => {
+    const { g, a, b } = option(1);
+    const dot = copy();
+    disc(dot, g.centre.xPx + 2, g.centre.yPx - 1, 5, 20);
+    const check = copy();
+    stroke(
+      check,
+      [g.centre.xPx - a * 0.6, g.centre.yPx],
+      [g.centre.xPx - a * 0.1, g.centre.yPx + b * 0.6],
+      3,
+    );
+    stroke(
+      check,
+      [g.centre.xPx - a * 0.1, g.centre.yPx + b * 0.6],
+      [g.centre.xPx + a, g.centre.yPx - b * 1.3],
+      3,
+    );
+    const fill = copy();
+    fillEllipse(fill, g.centre.xPx, g.centre.yPx, a * 0.9, b * 0.9, 25);
+    const sDot = scoreBubble(dot, g);
+    const sCheck = scoreBubble(check, g);
+    // as much ink as a thin check: the fill alone cannot tell them apart
+    expect(sDot.fill01).toBeGreaterThanOrEqual(definite);
+    expect(sCheck.fill01).toBeGreaterThanOrEqual(definite);
+    expect(sDot.inkSpread01).toBeLessThan(0.55);
+    expect(sCheck.inkSpread01).toBeGreaterThan(0.9);
+    expect(scoreBubble(fill, g).inkSpread01).toBeGreaterThan(0.9);
+    expect(scoreBubble(page, g).inkSpread01).toBe(0);
+  });
+
+  it('a dot as heavy as a check is sent to review as a compact mark; the check is counted', () => {
+    const { t, g, a, b } = option(1);
+    const dot = copy();
+    disc(dot, g.centre.xPx + 2, g.centre.yPx - 1, 5, 20);
+    const out = read(dot);
+    expect(targetIn(out, t.optionId)).toMatchObject({ status: 'marginal' });
+    const reason = out.reasons.find((r) => r.type === 'compact-mark');
+    expect(reason).toMatchObject({ contestId: t.contestId, optionId: t.optionId });
+    expect(reason && 'inkSpread01' in reason && reason.inkSpread01).toBeLessThan(0.6);
+    expect(out.needsReview).toBe(true);
+    // the threshold is the calibration's: a profile that accepts dots counts it
+    const lenient = { ...calibration, thresholds: { ...calibration.thresholds, compactSpread: 0.3 } };
+    expect(targetIn(read(dot, lenient), t.optionId)?.status).toBe('marked');
+
+    const check = copy();
+    stroke(
+      check,
+      [g.centre.xPx - a * 0.6, g.centre.yPx],
+      [g.centre.xPx - a * 0.1, g.centre.yPx + b * 0.6],
+      3,
+    );
+    stroke(
+      check,
+      [g.centre.xPx - a * 0.1, g.centre.yPx + b * 0.6],
+      [g.centre.xPx + a, g.centre.yPx - b * 1.3],
+      3,
+    );
+    const counted = read(check);
+    expect(targetIn(counted, t.optionId)?.status).toBe('marked');
+    expect(reasonTypes(counted, t.optionId)).toEqual([]);
+  });
+
+  it('isolated specks (scan noise) are not a mark; strokes with as much ink are', () => {
+    const { t, g, a, b } = option(2);
+    const inInterior = (x: number, y: number) =>
+      ((x - g.centre.xPx) / (a * 0.75)) ** 2 + ((y - g.centre.yPx) / (b * 0.75)) ** 2 <= 1;
+    const specks = copy();
+    for (let y = Math.floor(g.centre.yPx - b); y <= g.centre.yPx + b; y += 2)
+      for (let x = Math.floor(g.centre.xPx - a); x <= g.centre.xPx + a; x += 2)
+        if (inInterior(x, y)) specks.data[y * specks.widthPx + x] = 10;
+    const lines = copy();
+    const top = Math.floor(g.centre.yPx - b);
+    for (let y = top; y <= g.centre.yPx + b; y++)
+      for (let x = Math.floor(g.centre.xPx - a); x <= g.centre.xPx + a; x++)
+        if (inInterior(x, y) && (y - top) % 8 < 2) lines.data[y * lines.widthPx + x] = 10;
+    const sSpecks = scoreBubble(specks, g);
+    const sLines = scoreBubble(lines, g);
+    expect(sSpecks.fill01).toBeGreaterThanOrEqual(definite);
+    expect(sLines.fill01).toBeGreaterThanOrEqual(definite);
+    expect(sSpecks.speckle01).toBeGreaterThan(0.9);
+    expect(sLines.speckle01).toBeLessThan(0.1);
+
+    const out = read(specks);
+    expect(targetIn(out, t.optionId)?.status).toBe('marginal');
+    expect(reasonTypes(out, t.optionId)).toContain('speckle-in-target');
+    expect(targetIn(read(lines), t.optionId)?.status).toBe('marked');
+  });
+
+  it('a faint even smudge (an erasure) is residue: not ink, but sent to review', () => {
+    const { t, g, a, b } = option(2);
+    const smudge = copy();
+    for (let y = Math.floor(g.centre.yPx - b * 1.4); y <= g.centre.yPx + b * 1.4; y++)
+      for (let x = Math.floor(g.centre.xPx - a * 1.4); x <= g.centre.xPx + a * 1.4; x++) {
+        if (((x - g.centre.xPx) / (a * 1.25)) ** 2 + ((y - g.centre.yPx) / (b * 1.25)) ** 2 > 1) continue;
+        const k = y * smudge.widthPx + x;
+        const patch = ((x * 7 + y * 13) % 5) / 4; // graphite left in the paper's tooth: patchy
+        smudge.data[k] = Math.round((smudge.data[k] as number) * (1 - 0.048 * (0.9 + 0.2 * patch)));
+      }
+    const s = scoreBubble(smudge, g);
+    expect(s.fill01).toBeLessThan(marginal);
+    expect(s.residue01).toBeGreaterThanOrEqual(0.04);
+    expect(scoreBubble(page, g).residue01).toBeLessThan(0.01);
+    const out = read(smudge);
+    expect(targetIn(out, t.optionId)?.status).toBe('marginal');
+    expect(out.reasons).toContainEqual({
+      type: 'faint-residue',
+      contestId: t.contestId,
+      optionId: t.optionId,
+      residue01: s.residue01,
+    });
+  });
+
+  it('a circle that pulls the outline search off the oval: read again where the neighbours put it', () => {
+    const { t, g, a, b } = option(1);
+    const img = copy();
+    // drawn around the oval, a little high: its top arc and the oval's own top make a better "outline"
+    // 9 px up than the printed one, and the oval's top then runs through the interior found there
+    for (let i = 0; i < 1440; i++) {
+      const th = (i / 1440) * 2 * Math.PI;
+      disc(
+        img,
+        g.centre.xPx + a * (0.04 + 1.51 * Math.cos(th)),
+        g.centre.yPx + b * (-0.29 + 1.96 * Math.sin(th)),
+        2,
+        25,
+      );
+    }
+    const first = scoreBubble(img, g);
+    expect(Math.abs(first.centre.yPx - g.centre.yPx) / g.pxPerRow).toBeGreaterThan(0.09);
+    expect(first.fill01).toBeGreaterThanOrEqual(definite);
+
+    const out = read(img);
+    const target = targetIn(out, t.optionId);
+    expect(target?.status).toBe('marginal');
+    expect(target?.fill01).toBeLessThan(marginal);
+    expect(target?.firstReading).toMatchObject({ fill01: first.fill01, status: 'marked' });
+    expect(out.reasons).toContainEqual(
+      expect.objectContaining({ type: 'outline-misplaced', optionId: t.optionId, firstFill01: first.fill01 }),
+    );
+    // read where it belongs, the circle is ink around the oval
+    expect(reasonTypes(out, t.optionId)).toContain('mark-outside-target');
+  });
+
+  it('profiles written before the review thresholds stay valid and take the defaults', () => {
+    const old = {
+      schemaVersion: 1,
+      name: 'old-profile',
+      thresholds: { definite: 0.13, marginal: 0.02, writeInInk: 0.07 },
+    };
+    const parsed = parseCalibration(old);
+    if (!parsed.ok) throw new Error(parsed.errors.join('; '));
+    expect(reviewThresholds(parsed.value)).toEqual(REVIEW_DEFAULTS);
+    expect(reviewThresholds(calibration)).toEqual(REVIEW_DEFAULTS);
+    const bad = parseCalibration({ ...old, thresholds: { ...old.thresholds, speckle: 1.5 } });
+    expect(bad.ok).toBe(false);
+  });
+
+  it('a blank ballot reads blank: none of these measures fires on clean paper', () => {
+    const out = read(page);
+    expect(out.targets.filter((x) => x.status !== 'unmarked')).toEqual([]);
+    expect(out.targets.every((x) => x.firstReading === undefined)).toBe(true);
+    expect(out.reasons[0]).toEqual({ type: 'blank-ballot' });
   });
 });

@@ -25,6 +25,20 @@ export const CalibrationSchema = z
       writeInInk: Fraction,
       /** ink just above and below an unmarked oval (a circled option) that sends the sheet to review */
       outsideInk: Fraction.default(0.08),
+      // How the ink lies, not how much: a definite fill that looks like one of these is sent to a person
+      // rather than counted. Optional, so that profiles written before them stay valid: a missing value
+      // is REVIEW_DEFAULTS' (use `reviewThresholds`).
+      /** `inkSpread01` under which a definite mark is a compact dot (a pen rested there), not a vote */
+      compactSpread: Fraction.optional(),
+      /** `speckle01` at or above which a definite mark is mostly isolated specks (scan noise) */
+      speckle: Fraction.optional(),
+      /** `residue01` at or above which an unmarked oval is a faint smudge worth a look (an erasure) */
+      residue: Fraction.optional(),
+      /**
+       * How far, in grid units, a target's outline may be found from where its neighbours' outlines put
+       * it before the target is read again there (and sent to review when the two readings disagree)
+       */
+      outlineShift: z.number().min(0).max(1).optional(),
     }),
     /** How the numbers were made (command, data, date), for people reviewing a report. */
     provenance: z.string().default(''),
@@ -34,6 +48,27 @@ export const CalibrationSchema = z
     path: ['thresholds', 'marginal'],
   });
 export type Calibration = z.infer<typeof CalibrationSchema>;
+
+/** The review thresholds a profile may leave out, as fitted on the data in calibration/README.md. */
+export const REVIEW_DEFAULTS = {
+  compactSpread: 0.6,
+  speckle: 0.15,
+  residue: 0.04,
+  outlineShift: 0.09,
+} as const;
+
+export type ReviewThresholds = { readonly [K in keyof typeof REVIEW_DEFAULTS]: number };
+
+/** A profile's review thresholds, each its own value or the default. */
+export function reviewThresholds(c: Calibration): ReviewThresholds {
+  const t = c.thresholds;
+  return {
+    compactSpread: t.compactSpread ?? REVIEW_DEFAULTS.compactSpread,
+    speckle: t.speckle ?? REVIEW_DEFAULTS.speckle,
+    residue: t.residue ?? REVIEW_DEFAULTS.residue,
+    outlineShift: t.outlineShift ?? REVIEW_DEFAULTS.outlineShift,
+  };
+}
 
 export function parseCalibration(value: unknown): Result<Calibration> {
   return parseWith(CalibrationSchema, value);

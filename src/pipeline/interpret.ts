@@ -12,7 +12,7 @@ import {
   decodeAccuvote,
   sheetForCardNumber,
 } from '../election/accuvote.ts';
-import type { Calibration } from '../election/calibration.ts';
+import { type Calibration, reviewThresholds } from '../election/calibration.ts';
 import {
   type Election,
   layoutFor,
@@ -34,7 +34,7 @@ import {
 } from './outcome.ts';
 import { readVxQrMetadata, type VxQrMetadata } from './qr-metadata.ts';
 import { gridScaleAt, gridToPixel, type RegisterOk, registerPage } from './register.ts';
-import { scoreBubble, scoreWriteInArea } from './score.ts';
+import { BUBBLE, type LocalGrid, scoreBubble, scoreWriteInArea, type TargetScore } from './score.ts';
 
 export interface SheetPage extends GrayImage {
   /** resolution the file states, if any */
@@ -309,6 +309,144 @@ function statusOf(fill01: number, calibration: Calibration): MarkStatus {
   return 'unmarked';
 }
 
+/** What one reading of a target measured (a TargetScore, or the same fields of a TargetResult). */
+type Reading = Pick<TargetScore, 'fill01' | 'outsideInk01' | 'streak'> &
+  Partial<Pick<TargetScore, 'inkSpread01' | 'speckle01' | 'residue01'>>;
+
+/** Why a reading's fill alone cannot be trusted: each sends the target to a person. */
+type Doubt = 'streak' | 'ink-around' | 'compact' | 'speckle' | 'residue';
+
+/**
+ * The status of one reading and the doubts behind it. A definite fill is not counted, but sent to a
+ * person, when a streak runs through it (its ink is not the voter's), when there is as much ink around the
+ * oval as in it (a circled option drawn through it, a speckled or shadowed patch of the scan), or when its
+ * ink does not look like a voter's strokes: all in one small spot (a dot where a pen rested), or isolated
+ * specks (scan noise). An unmarked oval evenly darker than the paper around it (a rubbed-out mark) is sent
+ * to a person too.
+ */
+function judge(r: Reading, calibration: Calibration): { status: MarkStatus; doubts: Doubt[] } {
+  const status = statusOf(r.fill01, calibration);
+  const t = reviewThresholds(calibration);
+  const doubts: Doubt[] = [];
+  if (status === 'marked') {
+    if (r.streak) doubts.push('streak');
+    if (inkAround(r.fill01, r.outsideInk01, calibration)) doubts.push('ink-around');
+    if (r.inkSpread01 !== undefined && r.inkSpread01 < t.compactSpread) doubts.push('compact');
+    if (r.speckle01 !== undefined && r.speckle01 >= t.speckle) doubts.push('speckle');
+  } else if (status === 'unmarked' && r.residue01 !== undefined && r.residue01 >= t.residue)
+    doubts.push('residue');
+  return { status: doubts.length ? 'marginal' : status, doubts };
+}
+
+/** Where the grid puts one target, as the score stage wants it. */
+function localGrid(grid: RegisterOk['grid'], t: { column: number; row: number }): LocalGrid {
+  const at = { column: t.column, row: t.row };
+  const centre = gridToPixel(grid, at);
+  const scale = gridScaleAt(grid, at);
+  const ahead = gridToPixel(grid, { column: t.column + 1, row: t.row });
+  return {
+    centre,
+    pxPerColumn: scale.pxPerColumn,
+    pxPerRow: scale.pxPerRow,
+    angleRad: Math.atan2(ahead.yPx - centre.yPx, ahead.xPx - centre.xPx),
+  };
+}
+
+/** How many neighbours vote on where a target's outline should be, and how narrowly it is read again. */
+const NEIGHBOURS = 6;
+const REREAD_SEARCH = 0.25;
+
+function median(values: number[]): number {
+  values.sort((a, b) => a - b);
+  const mid = values.length >> 1;
+  return values.length % 2
+    ? (values[mid] as number)
+    : ((values[mid - 1] as number) + (values[mid] as number)) / 2;
+}
+
+/** The outline size of BUBBLE.scales nearest a value. */
+function nearestScale(value: number): number {
+  let best = 1;
+  for (const s of BUBBLE.scales) if (Math.abs(s - value) < Math.abs(best - value)) best = s;
+  return best;
+}
+
+/** Each target's nearest neighbours on its side of the sheet (indexes), made once per layout. */
+const NEAREST = new WeakMap<SheetSideLayout, number[][]>();
+
+function nearestOf(layout: SheetSideLayout): number[][] {
+  const cached = NEAREST.get(layout);
+  if (cached) return cached;
+  const ts = layout.targets;
+  const lists = ts.map((t, i) =>
+    ts
+      .map((o, j) => ({ j, d: Math.hypot(o.column - t.column, o.row - t.row) }))
+      .filter((n) => n.j !== i)
+      .sort((a, b) => a.d - b.d || a.j - b.j)
+      .slice(0, NEIGHBOURS)
+      .map((n) => n.j),
+  );
+  NEAREST.set(layout, lists);
+  return lists;
+}
+
+/**
+ * The printed ovals of a page are all the same size, and they move together: where the grid is off, it
+ * is off for neighbours alike. The outline search of a single target can be pulled by ink, though: a
+ * circle drawn through or around the oval, a heavy stroke along its edge. So each target is compared with
+ * its nearest neighbours on the page:
+ * - found well away from where their outlines put it: it is read again there, with a narrow search and
+ *   their outline size, and the first reading is kept for the record (the two are compared: if they
+ *   disagree, a person decides);
+ * - found at another size than theirs, with a fill between the marginal threshold and half as much
+ *   again as the definite one (where a size that takes in part of the printed outline, or of a stroke
+ *   along it, decides the status): it is read again where it was found, at their size.
+ */
+function readAgainStrays(
+  page: GrayImage,
+  layout: SheetSideLayout,
+  grids: readonly LocalGrid[],
+  first: readonly TargetScore[],
+  calibration: Calibration,
+): { readings: TargetScore[]; strays: Map<number, { first: TargetScore; shiftPx: number }> } {
+  const limit = reviewThresholds(calibration).outlineShift;
+  const { marginal, definite } = calibration.thresholds;
+  const readings = [...first];
+  const strays = new Map<number, { first: TargetScore; shiftPx: number }>();
+  if (layout.targets.length <= 3) return { readings, strays };
+  const nearest = nearestOf(layout);
+  const offsetX = first.map((s, i) => s.centre.xPx - (grids[i] as LocalGrid).centre.xPx);
+  const offsetY = first.map((s, i) => s.centre.yPx - (grids[i] as LocalGrid).centre.yPx);
+  for (let i = 0; i < first.length; i++) {
+    const g = grids[i] as LocalGrid;
+    const s = first[i] as TargetScore;
+    const near = nearest[i] as number[];
+    const ex = median(near.map((j) => offsetX[j] as number));
+    const ey = median(near.map((j) => offsetY[j] as number));
+    const scale = nearestScale(median(near.map((j) => (first[j] as TargetScore).outlineScale)));
+    const strayed =
+      Math.max(
+        Math.abs((offsetX[i] as number) - ex) / g.pxPerColumn,
+        Math.abs((offsetY[i] as number) - ey) / g.pxPerRow,
+      ) > limit;
+    const resized = s.outlineScale !== scale && s.fill01 >= marginal && s.fill01 < 1.5 * definite;
+    if (!strayed && !resized) continue;
+    const again = scoreBubble(
+      page,
+      { ...g, centre: strayed ? { xPx: g.centre.xPx + ex, yPx: g.centre.yPx + ey } : s.centre },
+      { searchFraction: REREAD_SEARCH, scale },
+    );
+    readings[i] = again;
+    if (strayed)
+      strays.set(i, {
+        first: s,
+        shiftPx:
+          Math.round(Math.hypot(s.centre.xPx - again.centre.xPx, s.centre.yPx - again.centre.yPx) * 10) / 10,
+      });
+  }
+  return { readings, strays };
+}
+
 /** The write-in area of a target: as defined, or the blank line left of the oval on AccuVote-style ballots. */
 function writeInAreaOf(t: SheetSideLayout['targets'][number]) {
   if (t.type !== 'write-in') return undefined;
@@ -317,18 +455,15 @@ function writeInAreaOf(t: SheetSideLayout['targets'][number]) {
 
 function scoreSide(layout: SheetSideLayout, p: RegisteredPage, calibration: Calibration): TargetResult[] {
   const { grid } = p.reg;
-  return layout.targets.map((t) => {
-    const at = { column: t.column, row: t.row };
-    const centre = gridToPixel(grid, at);
-    const scale = gridScaleAt(grid, at);
-    const ahead = gridToPixel(grid, { column: t.column + 1, row: t.row });
-    const angleRad = Math.atan2(ahead.yPx - centre.yPx, ahead.xPx - centre.xPx);
-    const s = scoreBubble(p.page, {
-      centre,
-      pxPerColumn: scale.pxPerColumn,
-      pxPerRow: scale.pxPerRow,
-      angleRad,
-    });
+  const grids = layout.targets.map((t) => localGrid(grid, t));
+  const first = grids.map((g) => scoreBubble(p.page, g));
+  const { readings, strays } = readAgainStrays(p.page, layout, grids, first, calibration);
+  return layout.targets.map((t, i) => {
+    const s = readings[i] as TargetScore;
+    const { angleRad } = grids[i] as LocalGrid;
+    const stray = strays.get(i);
+    const judged = judge(s, calibration);
+    const firstStatus = stray && judge(stray.first, calibration).status;
     const result: TargetResult = {
       contestId: t.contestId,
       optionId: t.optionId,
@@ -339,18 +474,18 @@ function scoreSide(layout: SheetSideLayout, p: RegisteredPage, calibration: Cali
       fill01: s.fill01,
       outsideInk01: s.outsideInk01,
       streak: s.streak,
-      // A streak's ink is not the voter's, and ink as dark around the oval as in it (a circled option
-      // drawn through it, a speckled or shadowed patch of the scan) is no clean mark: never count either
-      // as a vote, send it to a person.
-      status:
-        (s.streak || inkAround(s.fill01, s.outsideInk01, calibration)) &&
-        statusOf(s.fill01, calibration) === 'marked'
-          ? 'marginal'
-          : statusOf(s.fill01, calibration),
+      // Counted only when nothing casts doubt on the reading, and when a target read twice (its outline
+      // strayed from its neighbours') reads the same both times; otherwise a person decides.
+      status: firstStatus && firstStatus !== judged.status ? 'marginal' : judged.status,
       centrePx: s.centre,
       halfWidthPx: s.halfWidthPx,
       halfHeightPx: s.halfHeightPx,
+      inkSpread01: s.inkSpread01,
+      speckle01: s.speckle01,
+      residue01: s.residue01,
     };
+    if (stray && firstStatus)
+      result.firstReading = { shiftPx: stray.shiftPx, fill01: stray.first.fill01, status: firstStatus };
     const area = writeInAreaOf(t);
     if (area) {
       const corner = gridToPixel(grid, { column: area.column, row: area.row });
@@ -367,6 +502,31 @@ function scoreSide(layout: SheetSideLayout, p: RegisteredPage, calibration: Cali
     }
     return result;
   });
+}
+
+/** The reasons, with their evidence, that how a target's ink lies (or where it was read) gives. */
+function inkReasons(t: TargetResult, contestId: string, calibration: Calibration): AdjudicationReason[] {
+  const optionId = t.optionId;
+  const out: AdjudicationReason[] = [];
+  const { status, doubts } = judge(t, calibration);
+  for (const doubt of doubts) {
+    if (doubt === 'compact' && t.inkSpread01 !== undefined)
+      out.push({ type: 'compact-mark', contestId, optionId, fill01: t.fill01, inkSpread01: t.inkSpread01 });
+    else if (doubt === 'speckle' && t.speckle01 !== undefined)
+      out.push({ type: 'speckle-in-target', contestId, optionId, fill01: t.fill01, speckle01: t.speckle01 });
+    else if (doubt === 'residue' && t.residue01 !== undefined)
+      out.push({ type: 'faint-residue', contestId, optionId, residue01: t.residue01 });
+  }
+  if (t.firstReading && t.firstReading.status !== status)
+    out.push({
+      type: 'outline-misplaced',
+      contestId,
+      optionId,
+      shiftPx: t.firstReading.shiftPx,
+      fill01: t.fill01,
+      firstFill01: t.firstReading.fill01,
+    });
+  return out;
 }
 
 /** Contest rules: votes, overvotes, undervotes; adjudication reasons with evidence. */
@@ -402,6 +562,7 @@ export function applyContestRules(
       if (t.status === 'marginal')
         reasons.push({ type: 'marginal-mark', contestId, optionId: t.optionId, fill01: t.fill01 });
       if (t.streak) reasons.push({ type: 'streak-through-target', contestId, optionId: t.optionId });
+      reasons.push(...inkReasons(t, contestId, calibration));
       if (
         (t.status === 'unmarked' && t.outsideInk01 >= calibration.thresholds.outsideInk) ||
         (t.status !== 'unmarked' && inkAround(t.fill01, t.outsideInk01, calibration))

@@ -27,6 +27,19 @@ export const TargetResultSchema = z.object({
   outsideInk01: z.number(),
   /** ink fraction of the write-in area, for write-in targets */
   writeInInk01: z.number().optional(),
+  // How the ink in the oval lies (src/pipeline/score.ts defines each). Optional: records made before
+  // these measures existed do not have them.
+  /** spread of the interior's ink, in interior half-axes: ~1 an even fill or strokes across, small a dot */
+  inkSpread01: z.number().optional(),
+  /** share of the interior's ink in isolated specks (scan noise, not strokes) */
+  speckle01: z.number().optional(),
+  /** how much darker than the paper around it the interior is as a whole (a faint smudge), 0..1 */
+  residue01: z.number().optional(),
+  /**
+   * The outline was first found `shiftPx` from where the outlines of the neighbouring targets put it, so
+   * the target was read again there (the fields above); this is what the first reading said.
+   */
+  firstReading: z.object({ shiftPx: z.number(), fill01: z.number(), status: MarkStatusSchema }).optional(),
 });
 export type TargetResult = z.infer<typeof TargetResultSchema>;
 
@@ -58,6 +71,41 @@ export const AdjudicationReasonSchema = z.discriminatedUnion('type', [
     outsideInk01: z.number(),
   }),
   z.object({ type: z.literal('streak-through-target'), contestId: z.string(), optionId: z.string() }),
+  /** a definite fill that sits in one small spot of the oval (a dot where a pen rested), not across it */
+  z.object({
+    type: z.literal('compact-mark'),
+    contestId: z.string(),
+    optionId: z.string(),
+    fill01: z.number(),
+    inkSpread01: z.number(),
+  }),
+  /** a definite fill made mostly of isolated specks: scanner noise, not a voter's strokes */
+  z.object({
+    type: z.literal('speckle-in-target'),
+    contestId: z.string(),
+    optionId: z.string(),
+    fill01: z.number(),
+    speckle01: z.number(),
+  }),
+  /** an unmarked oval evenly darker than the paper around it: the residue of an erased mark, or a faint one */
+  z.object({
+    type: z.literal('faint-residue'),
+    contestId: z.string(),
+    optionId: z.string(),
+    residue01: z.number(),
+  }),
+  /**
+   * the printed outline was found `shiftPx` from where its neighbours put it (ink around it may have
+   * been taken for it), and reading the target there and where it was found disagree
+   */
+  z.object({
+    type: z.literal('outline-misplaced'),
+    contestId: z.string(),
+    optionId: z.string(),
+    shiftPx: z.number(),
+    fill01: z.number(),
+    firstFill01: z.number(),
+  }),
   z.object({ type: z.literal('blank-ballot') }),
 ]);
 export type AdjudicationReason = z.infer<typeof AdjudicationReasonSchema>;
@@ -70,6 +118,10 @@ export const DEFAULT_REVIEW_REASONS: readonly AdjudicationReasonType[] = [
   'unmarked-write-in',
   'mark-outside-target',
   'streak-through-target',
+  'compact-mark',
+  'speckle-in-target',
+  'faint-residue',
+  'outline-misplaced',
   'blank-ballot',
 ];
 

@@ -6,6 +6,11 @@
  * misregistration), then the fill is the mean darkness of the oval's interior only, so the printed outline
  * itself scores ~0. Darkness is measured against the local paper level, so uneven illumination and
  * grey scanner backgrounds do not read as ink.
+ *
+ * Besides how much ink, the same pass over the interior says how it lies, for the interpreter's review
+ * reasons: whether it is spread over the oval or sits in one small spot (`inkSpread01`), whether it is
+ * isolated specks rather than strokes (`speckle01`), and how much darker than the paper around it the
+ * interior is as a whole (`residue01`, a rubbed-out mark).
  */
 import type { GrayImage, PointPx } from '../image.ts';
 
@@ -74,9 +79,29 @@ export interface TargetScore {
   outsideInk01: number;
   /** a dark vertical line runs through the oval and on above and below it (scanner glass dirt) */
   streak: boolean;
+  /**
+   * How far the interior's ink spreads, in interior half-axes: twice the standard deviation of the
+   * ink's position along its longest direction. An even fill is 1 (and a stroke across the oval at least
+   * that, reported as 1); a round dot covering a fraction r of the interior's height is ~r; 0 without ink.
+   */
+  inkSpread01: number;
+  /**
+   * Share of the interior's ink in isolated specks: dark pixels with at most one darkened pixel around
+   * them. Pen and pencil strokes are several pixels wide at any scan resolution, so specks are scanner
+   * noise (speckle of a black-and-white scan, dust), not a voter's mark; 0 without ink.
+   */
+  speckle01: number;
+  /**
+   * How much darker the interior's median is than the median of the paper around the oval, as a fraction
+   * of the paper level: a faint even smudge (the residue of an erased mark, a very light mark) that the
+   * fill does not count as ink. Sensor and JPEG noise shift both medians alike and cancel out.
+   */
+  residue01: number;
   /** outer half-axes in pixels (for overlays) */
   halfWidthPx: number;
   halfHeightPx: number;
+  /** the size of the outline found, relative to the nominal one (one of BUBBLE.scales) */
+  outlineScale: number;
 }
 
 /** One table per paper level (an integer 64..255), made once per worker: this runs for every target. */
@@ -100,7 +125,25 @@ function darknessLut(paper: number): Float32Array {
 
 /** Paper level near a point: a high percentile of a window, robust to the marks themselves. */
 export function paperLevel(image: GrayImage, cx: number, cy: number, halfW: number, halfH: number): number {
-  const hist = new Uint32Array(256);
+  return paperAround(image, cx, cy, halfW, halfH).paper;
+}
+
+/** The window's histogram, reused (scoring is synchronous, one target at a time). */
+const PAPER_HIST = new Uint32Array(256);
+
+/**
+ * Paper near a point: its level (the 90th percentile of a window, robust to the marks themselves) and
+ * the window's median (mostly paper too, but shifted by noise exactly as the median of a blank interior
+ * is, which makes it the reference for `residue01`).
+ */
+function paperAround(
+  image: GrayImage,
+  cx: number,
+  cy: number,
+  halfW: number,
+  halfH: number,
+): { paper: number; median: number } {
+  const hist = PAPER_HIST.fill(0);
   const x0 = Math.max(0, Math.floor(cx - halfW));
   const x1 = Math.min(image.widthPx - 1, Math.ceil(cx + halfW));
   const y0 = Math.max(0, Math.floor(cy - halfH));
@@ -113,14 +156,20 @@ export function paperLevel(image: GrayImage, cx: number, cy: number, halfW: numb
       n++;
     }
   }
-  if (n === 0) return 255;
+  if (n === 0) return { paper: 255, median: 255 };
+  let paper = 255;
+  let median = 255;
   let seen = 0;
-  const want = n * 0.1;
   for (let v = 255; v >= 0; v--) {
+    const before = seen;
     seen += hist[v] ?? 0;
-    if (seen >= want) return Math.max(v, 64);
+    if (before < n * 0.1 && seen >= n * 0.1) paper = Math.max(v, 64);
+    if (seen * 2 >= n) {
+      median = v;
+      break;
+    }
   }
-  return 255;
+  return { paper, median };
 }
 
 const RING_POINTS = 40;
@@ -200,20 +249,32 @@ function ringOffsets(
   return { on, off };
 }
 
+export interface ScoreOptions {
+  /**
+   * The share of BUBBLE.search* to search for the outline (default 1). The interpreter reads a target
+   * again with a narrow search where its neighbours' outlines say the oval is.
+   */
+  readonly searchFraction?: number;
+  /** Only this outline size, relative to the nominal one (default: each of BUBBLE.scales). */
+  readonly scale?: number;
+}
+
 /**
  * Score one bubble. `grid` says where the bubble should be; the printed outline is searched for within
  * BUBBLE.search* of that point (in whole-pixel steps), and the interior darkness measured there.
  */
-export function scoreBubble(image: GrayImage, grid: LocalGrid): TargetScore {
+export function scoreBubble(image: GrayImage, grid: LocalGrid, options: ScoreOptions = {}): TargetScore {
   const a = BUBBLE.halfWidthColumns * grid.pxPerColumn;
   const b = BUBBLE.halfHeightRows * grid.pxPerRow;
   const cosT = Math.cos(grid.angleRad);
   const sinT = Math.sin(grid.angleRad);
-  const paper = paperLevel(image, grid.centre.xPx, grid.centre.yPx, a * 2.2, b * 3);
+  const around = paperAround(image, grid.centre.xPx, grid.centre.yPx, a * 2.2, b * 3);
+  const paper = around.paper;
   const lut = darknessLut(paper);
-  const rangeX = Math.max(1, Math.round(BUBBLE.searchColumns * grid.pxPerColumn));
-  const rangeY = Math.max(1, Math.round(BUBBLE.searchRows * grid.pxPerRow));
-  const maxScale = Math.max(...BUBBLE.scales);
+  const search = options.searchFraction ?? 1;
+  const rangeX = Math.max(1, Math.round(BUBBLE.searchColumns * grid.pxPerColumn * search));
+  const rangeY = Math.max(1, Math.round(BUBBLE.searchRows * grid.pxPerRow * search));
+  const maxScale = Math.max(options.scale ?? 0, ...BUBBLE.scales);
 
   // Everything below reads one window: the search range plus the farthest reach of the ring, the bands
   // above and below the oval, and the streak check, in any rotation.
@@ -233,9 +294,8 @@ export function scoreBubble(image: GrayImage, grid: LocalGrid): TargetScore {
   //    paper). Printers differ a little in oval size, hence the few scales.
   const fracX = grid.centre.xPx - cx0;
   const fracY = grid.centre.yPx - cy0;
-  const rings = BUBBLE.scales.map((scale) =>
-    ringOffsets(stride, a * scale, b * scale, cosT, sinT, fracX, fracY),
-  );
+  const scales = options.scale === undefined ? BUBBLE.scales : [options.scale];
+  const rings = scales.map((scale) => ringOffsets(stride, a * scale, b * scale, cosT, sinT, fracX, fracY));
   const ringScore = (dx: number, dy: number, scaleIndex: number): number => {
     const ring = rings[scaleIndex] as { on: Int32Array; off: Int32Array };
     const base = centreIndex + dy * stride + dx;
@@ -246,12 +306,12 @@ export function scoreBubble(image: GrayImage, grid: LocalGrid): TargetScore {
         (lut[px[base + (ring.off[i] as number)] as number] as number);
     }
     // Prefer the predicted position and size when the evidence is flat (blank area, solid fill).
-    const scale = BUBBLE.scales[scaleIndex] ?? 1;
+    const scale = scales[scaleIndex] ?? 1;
     const penalty = Math.abs(dx) / rangeX + Math.abs(dy) / rangeY + Math.abs(scale - 1) * 4;
     return sum - 0.02 * penalty * RING_POINTS;
   };
   // Coarse to fine: position on a 2-px lattice at the nominal size, then ±1 px, then the size.
-  const nominal = BUBBLE.scales.indexOf(1);
+  const nominal = Math.max(0, scales.indexOf(1));
   let best = -Infinity;
   let bestDx = 0;
   let bestDy = 0;
@@ -269,11 +329,11 @@ export function scoreBubble(image: GrayImage, grid: LocalGrid): TargetScore {
     for (let dx = -rangeX; dx <= rangeX; dx += 2) consider(dx, dy, nominal);
   const coarseX = bestDx;
   const coarseY = bestDy;
-  for (let si = 0; si < BUBBLE.scales.length; si++)
+  for (let si = 0; si < scales.length; si++)
     for (let dy = coarseY - 1; dy <= coarseY + 1; dy++)
       for (let dx = coarseX - 1; dx <= coarseX + 1; dx++)
         if (Math.abs(dx) <= rangeX && Math.abs(dy) <= rangeY) consider(dx, dy, si);
-  const bestScale = BUBBLE.scales[bestScaleIndex] ?? 1;
+  const bestScale = scales[bestScaleIndex] ?? 1;
   // the found centre in window coordinates: the nearest pixel, and the exact point (the search moved
   // the predicted centre by whole pixels; the measures below keep its fraction)
   const wx = halfW + bestDx;
@@ -298,9 +358,20 @@ export function scoreBubble(image: GrayImage, grid: LocalGrid): TargetScore {
   let aboveCount = 0;
   let below = 0;
   let belowCount = 0;
+  // how the interior's ink lies: its moments in the interior's unit coordinates, and the share of it in
+  // isolated specks
+  let mSum = 0;
+  let mU = 0;
+  let mV = 0;
+  let mUU = 0;
+  let mVV = 0;
+  let mUV = 0;
+  let specks = 0;
   const toneHist = TONE_HIST.fill(0);
   const ia2 = 1 / (ia * ia);
   const ib2 = 1 / (ib * ib);
+  const iaInv = 1 / ia;
+  const ibInv = 1 / ib;
   for (let dy = -boxY; dy <= boxY; dy++) {
     const row = (wy + dy) * stride + wx;
     // rotate into the bubble's frame, stepping along the row
@@ -313,10 +384,22 @@ export function scoreBubble(image: GrayImage, grid: LocalGrid): TargetScore {
       const raw = px[row + dx] as number;
       const d0 = lut[raw] as number;
       const d = d0 >= BUBBLE.inkCutoff ? 1 : d0 * BUBBLE.faintWeight;
-      if (u * u * ia2 + v * v * ib2 <= 1) {
+      const r2 = u * u * ia2 + v * v * ib2;
+      if (r2 <= 1) {
         sum += d;
         count++;
         toneHist[raw] = (toneHist[raw] as number) + 1;
+        if (d > 0) {
+          const un = u * iaInv;
+          const vn = v * ibInv;
+          mSum += d;
+          mU += d * un;
+          mV += d * vn;
+          mUU += d * un * un;
+          mVV += d * vn * vn;
+          mUV += d * un * vn;
+          if (d0 >= BUBBLE.inkCutoff && isSpeck(px, lut, row + dx, stride)) specks += d;
+        }
       } else {
         const av = Math.abs(v);
         if (av >= bandInner && av <= bandOuter) {
@@ -345,16 +428,51 @@ export function scoreBubble(image: GrayImage, grid: LocalGrid): TargetScore {
   const tone = Math.max(0, (paper - median - BUBBLE.toneFloor * paper) / (BUBBLE.inkDepth * paper));
   const interior = Math.max(count ? sum / count : 0, Math.min(BUBBLE.toneCap, tone * BUBBLE.toneWeight));
   const outside = Math.min(aboveCount ? above / aboveCount : 0, belowCount ? below / belowCount : 0);
+  // Spread: the larger eigenvalue of the ink's covariance, as two standard deviations.
+  let spread = 0;
+  if (mSum > 0) {
+    const meanU = mU / mSum;
+    const meanV = mV / mSum;
+    const cuu = mUU / mSum - meanU * meanU;
+    const cvv = mVV / mSum - meanV * meanV;
+    const cuv = mUV / mSum - meanU * meanV;
+    const half = (cuu - cvv) / 2;
+    spread = 2 * Math.sqrt(Math.max(0, (cuu + cvv) / 2 + Math.sqrt(half * half + cuv * cuv)));
+  }
   // Reported to 0.001: finer digits are scanner noise, and records should not carry them.
-  const fill01 = Math.round(Math.min(1, interior) * 1000) / 1000;
+  const r3 = (v: number) => Math.round(Math.min(1, Math.max(0, v)) * 1000) / 1000;
+  const fill01 = r3(interior);
   return {
     fill01,
-    outsideInk01: Math.round(outside * 1000) / 1000,
+    outsideInk01: r3(outside),
+    inkSpread01: r3(spread),
+    speckle01: mSum > 0 ? r3(specks / mSum) : 0,
+    residue01: r3((around.median - median) / paper),
     streak: hasStreak(win, lut, wx + fracX, wy + fracY, ia, ib, ob),
     centre: { xPx: grid.centre.xPx + bestDx, yPx: grid.centre.yPx + bestDy },
     halfWidthPx: oa,
     halfHeightPx: ob,
+    outlineScale: bestScale,
   };
+}
+
+/**
+ * An ink pixel is a speck when at most one of its eight neighbours is darker than paper at all: a stroke
+ * of pen or pencil, even a fine one, is at least two pixels wide at 150 dpi and runs on. `k` indexes the
+ * window, one pixel inside it at least.
+ */
+function isSpeck(px: Uint8Array, lut: Float32Array, k: number, stride: number): boolean {
+  let dark = 0;
+  if ((lut[px[k - 1] as number] as number) > 0) dark++;
+  if ((lut[px[k + 1] as number] as number) > 0) dark++;
+  if (dark === 2) return false;
+  if ((lut[px[k - stride] as number] as number) > 0 && ++dark === 2) return false;
+  if ((lut[px[k + stride] as number] as number) > 0 && ++dark === 2) return false;
+  if ((lut[px[k - stride - 1] as number] as number) > 0 && ++dark === 2) return false;
+  if ((lut[px[k - stride + 1] as number] as number) > 0 && ++dark === 2) return false;
+  if ((lut[px[k + stride - 1] as number] as number) > 0 && ++dark === 2) return false;
+  if ((lut[px[k + stride + 1] as number] as number) > 0 && ++dark === 2) return false;
+  return true;
 }
 
 /**

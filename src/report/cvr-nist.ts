@@ -20,7 +20,7 @@
  */
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import type { Calibration } from '../election/calibration.ts';
+import { type Calibration, reviewThresholds } from '../election/calibration.ts';
 import { type Contest, contestOptions, type Election } from '../election/election.ts';
 import type { AdjudicationReason, InterpretedSheet, TargetResult } from '../pipeline/outcome.ts';
 import type { SheetRecord } from '../tally/records.ts';
@@ -62,8 +62,10 @@ export function cvrReportHeader(election: Election, options: CvrReportOptions): 
   const deviceNotes = [`election definition ${election.source.format} sha256 ${election.source.sha256}`];
   if (options.calibration) {
     const c = options.calibration;
+    const review = reviewThresholds(c);
     deviceNotes.push(
-      `calibration ${c.name}: marked at fill01 >= ${c.thresholds.definite}, marginal at fill01 >= ${c.thresholds.marginal}, write-in ink >= ${c.thresholds.writeInInk}, ink around an unmarked oval >= ${c.thresholds.outsideInk} sent to review`,
+      `calibration ${c.name}: marked at fill01 >= ${c.thresholds.definite}, marginal at fill01 >= ${c.thresholds.marginal}, write-in ink >= ${c.thresholds.writeInInk}, ink around an unmarked oval >= ${c.thresholds.outsideInk} sent to review; ` +
+        `a definite mark sent to review when its ink spread < ${review.compactSpread} or specks >= ${review.speckle} of it, an unmarked oval when its residue >= ${review.residue}, a target read again when its outline strays more than ${review.outlineShift} grid units from its neighbours'`,
     );
   }
   const candidates = new Map<string, Record<string, unknown>>();
@@ -177,6 +179,14 @@ export function describeReason(r: AdjudicationReason): string {
       return `unmarked write-in in ${r.contestId} (${r.optionId}, ink ${r.writeInInk01.toFixed(3)})`;
     case 'mark-outside-target':
       return `mark outside the target in ${r.contestId} for ${r.optionId} (ink ${r.outsideInk01.toFixed(3)})`;
+    case 'compact-mark':
+      return `compact mark in ${r.contestId} for ${r.optionId}: the ink sits in one small spot of the oval, like a dot where a pen rested (fill ${r.fill01.toFixed(3)}, spread ${r.inkSpread01.toFixed(3)})`;
+    case 'speckle-in-target':
+      return `speckle in the target in ${r.contestId} for ${r.optionId}: the ink is isolated specks of scan noise, not strokes (fill ${r.fill01.toFixed(3)}, specks ${r.speckle01.toFixed(3)} of it)`;
+    case 'faint-residue':
+      return `faint residue in the target in ${r.contestId} for ${r.optionId}: the oval is evenly darker than the paper around it, as an erased mark leaves it (${r.residue01.toFixed(3)})`;
+    case 'outline-misplaced':
+      return `target outline found ${r.shiftPx} px from where its neighbours put it in ${r.contestId} for ${r.optionId}: read there fill ${r.fill01.toFixed(3)}, where found ${r.firstFill01.toFixed(3)}`;
     case 'blank-ballot':
       return 'blank ballot';
     default: {
