@@ -180,9 +180,10 @@ const bump = (m: Record<string, number>, k: string, by = 1) => {
   m[k] = (m[k] ?? 0) + by;
 };
 
-export function scoreAccuracy(pairs: readonly ScoredPair[]): AccuracyReport {
+/** Pairs are read once, in order: a 20,000-sheet run can stream them from the journal. */
+export function scoreAccuracy(pairs: Iterable<ScoredPair>): AccuracyReport {
   const report: AccuracyReport = {
-    sheets: pairs.length,
+    sheets: 0,
     interpreted: 0,
     needsReview: 0,
     rejected: 0,
@@ -217,6 +218,7 @@ export function scoreAccuracy(pairs: readonly ScoredPair[]): AccuracyReport {
   };
   const T = report.targets;
   for (const { truth, outcome } of pairs) {
+    report.sheets++;
     if (outcome.type === 'rejected') {
       report.rejected++;
       bump(report.rejectedByReason, outcome.reason);

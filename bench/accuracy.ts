@@ -143,20 +143,23 @@ export async function runAccuracy(o: AccuracyOptions): Promise<AccuracyRun> {
     const tallyMs = performance.now() - started;
     // Sheets pair with their truth by file name: NNNNNN-front.jpeg, NNNNNN.tiff → NNNNNN.
     const bySheetId = new Map(corpus.truths.map((t) => [t.sheetId, t]));
-    const results = [...run.results()];
-    const pairs = listing.sheets.map((s, i) => {
-      const id = basename(s.paths[0] ?? '').slice(0, 6);
-      const truth = bySheetId.get(id);
-      const result = results[i];
-      if (!truth || !result) throw new Error(`no truth for input ${s.paths.join(', ')}`);
-      bySheetId.delete(id);
-      return { truth, outcome: result.outcome };
-    });
+    // streamed from the journal, one sheet at a time: 20,000 outcomes need not sit in memory together
+    function* pairs() {
+      let i = 0;
+      for (const result of run.results()) {
+        const s = listing.sheets[i++];
+        const id = basename(s?.paths[0] ?? '').slice(0, 6);
+        const truth = bySheetId.get(id);
+        if (!truth || !s) throw new Error(`no truth for input ${s?.paths.join(', ') ?? i}`);
+        bySheetId.delete(id);
+        yield { truth, outcome: result.outcome };
+      }
+    }
+    const report = scoreAccuracy(pairs());
     if (bySheetId.size)
       throw new Error(
         `sheets of the truth not found as inputs: ${[...bySheetId.keys()].slice(0, 5).join(', ')}`,
       );
-    const report = scoreAccuracy(pairs);
     return {
       profile: o.profile,
       seed: o.seed,
@@ -231,6 +234,8 @@ async function main(argv: readonly string[]): Promise<number> {
     ...run,
     corpusDir: run.corpusDir.slice(ROOT.length + 1),
     machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? '', node: process.version },
+    /** the whole bench process: workers, the journal read back, and every sheet's truth held in memory */
+    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
   };
   await mkdir(RESULTS_DIR, { recursive: true });
   const file = join(RESULTS_DIR, `accuracy-${o.profile}-${o.sheets}.json`);
@@ -240,7 +245,7 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(formatAccuracy(run.report));
     process.stdout.write(
       `generate ${run.generateMs === null ? 'cached' : `${(run.generateMs / 1000).toFixed(1)} s`}, ` +
-        `tally ${(run.tallyMs / 1000).toFixed(1)} s (${run.workers} workers)\n`,
+        `tally ${(run.tallyMs / 1000).toFixed(1)} s (${run.workers} workers), peak RSS ${out.peakRssMb} MB\n`,
     );
     for (const [name, ok] of Object.entries(run.checks))
       process.stdout.write(`${ok ? 'PASS' : 'FAIL'} ${name}\n`);
