@@ -59,6 +59,12 @@ export interface RegisterOk {
   readonly grid: FittedGrid;
   /** bottom-row marks, page left-to-right (1 = mark present); corners included (length = columns) */
   readonly bottomRowBits: (0 | 1)[];
+  /**
+   * Bottom-row columns (page order) whose bit is a guess: on a black-and-white scan a dark area covers
+   * them and its speckle is as dark as a mark, so a mark cannot be told from the paper there (read as 1,
+   * with a warning). Metadata read from these bits is not confirmed by the scan.
+   */
+  readonly bottomRowUnsure: number[];
   /** top-row marks found (1) or inferred (0), page left-to-right */
   readonly topRowBits: (0 | 1)[];
   readonly marksFound: MarksFound;
@@ -200,14 +206,35 @@ function walkColumn(
   candidates: readonly Candidate[],
   s: Sizes,
   expectedCounts: readonly number[],
+  maxHolePitches = 12,
 ): Walk {
   const points: PointPx[] = [start];
   // stop a little past the longest paper (a wrong-paper page still shows its own length)
   const maxCount = Math.max(...Object.values(TIMING_MARK_ROWS), ...expectedCounts) + 2;
   let probed = 0;
+  const loose = (along: number) => 0.4 * s.markWidthPx + 0.02 * along;
+  const tight = (along: number) => 0.25 * s.markWidthPx + 0.01 * along;
   let pos = start;
   let d = dir;
-  const nearest = (minAlong: number, maxAlong: number, acrossTol: (along: number) => number) => {
+  // with `confirmed`, a candidate counts only when the next mark follows it about a pitch further on
+  // (a long jump must land on the column, not on a speck beside it)
+  const followed = (c: Candidate) =>
+    candidates.some((o) => {
+      const dx = o.xPx - c.xPx;
+      const dy = o.yPx - c.yPx;
+      const along = dx * d.xPx + dy * d.yPx;
+      return (
+        along >= 0.75 * pitchPx &&
+        along <= 1.35 * pitchPx &&
+        Math.abs(-dx * d.yPx + dy * d.xPx) <= loose(along)
+      );
+    });
+  const nearest = (
+    minAlong: number,
+    maxAlong: number,
+    acrossTol: (along: number) => number,
+    confirmed = false,
+  ) => {
     let best: Candidate | undefined;
     let bestAlong = Number.POSITIVE_INFINITY;
     for (const c of candidates) {
@@ -217,15 +244,13 @@ function walkColumn(
       if (along < minAlong || along > maxAlong) continue;
       const across = -dx * d.yPx + dy * d.xPx;
       if (Math.abs(across) > acrossTol(along)) continue;
-      if (along < bestAlong) {
+      if (along < bestAlong && (!confirmed || followed(c))) {
         bestAlong = along;
         best = c;
       }
     }
     return best;
   };
-  const loose = (along: number) => 0.4 * s.markWidthPx + 0.02 * along;
-  const tight = (along: number) => 0.25 * s.markWidthPx + 0.01 * along;
   while (points.length < maxCount) {
     let next: PointPx | undefined = nearest(0.5 * pitchPx, 1.5 * pitchPx, loose);
     if (!next) {
@@ -249,7 +274,10 @@ function walkColumn(
       next = probeAt(1) ?? nearest(1.5 * pitchPx, 2.7 * pitchPx, loose) ?? probeAt(2);
       if (next && !('blob' in next)) probed++;
     }
-    next ??= nearest(2.7 * pitchPx, 12 * pitchPx, tight);
+    next ??=
+      maxHolePitches > 12
+        ? nearest(2.7 * pitchPx, maxHolePitches * pitchPx, tight, true)
+        : nearest(2.7 * pitchPx, 12 * pitchPx, tight);
     if (!next) break;
     const p = { xPx: next.xPx, yPx: next.yPx };
     points.push(p);
@@ -288,6 +316,110 @@ function walkColumn(
   return { found, length: index + 1, probed };
 }
 
+/** A damaged row (dark area over the border) has at least this many marks in one evenly spaced run. */
+const MIN_DAMAGED_ROW_MARKS = 16;
+/** …and each of its side columns at least this many marks besides its corner. */
+const MIN_DAMAGED_COLUMN_MARKS = 12;
+/** …and may start up to this many rows below its (inferred) corner. */
+const DAMAGED_MAX_HOLE = 30;
+
+/**
+ * Damaged row: which split of its k missing columns (e left, k − e right in the image) puts a full side
+ * column under both ends: each walk found enough marks and ends exactly at a far corner of the paper.
+ * Exactly one split may fit; none or several is a reason (text) to reject.
+ */
+function pinDamagedRow(
+  leftWalks: readonly Walk[],
+  rightWalks: readonly Walk[],
+  k: number,
+  expectedCounts: readonly number[],
+): number | string {
+  // enough marks, most of them in runs one pitch apart (a column, not specks met by long jumps)
+  const steps = (w: Walk) => [...w.found.keys()].filter((i) => i > 0 && w.found.has(i + 1)).length;
+  const full = (w: Walk | undefined) =>
+    w !== undefined &&
+    w.found.size - 1 >= MIN_DAMAGED_COLUMN_MARKS &&
+    steps(w) >= MIN_DAMAGED_COLUMN_MARKS - 2 &&
+    expectedCounts.includes(w.length);
+  const fits: number[] = [];
+  for (let e = 0; e <= k; e++) if (full(leftWalks[e]) && full(rightWalks[k - e])) fits.push(e);
+  if (fits.length === 1) return fits[0] as number;
+  return fits.length === 0
+    ? 'no placement of its missing columns has a full side column at both ends'
+    : `${fits.length} placements of its missing columns fit the side columns`;
+}
+
+/**
+ * Do the two side columns confirm a damaged row's corners? Each inferred corner must lie on its column's
+ * line (fitted through the column's first marks and extrapolated to row 0), and on every row the two
+ * columns must be 33 pitches apart, as the row's own marks say. Returns what disagrees, if anything.
+ */
+function columnsDisagree(
+  w0: Walk,
+  w1: Walk,
+  pitchPx: number,
+  rowDir: PointPx,
+  s: Sizes,
+  start0Inferred: boolean,
+  start1Inferred: boolean,
+): string | undefined {
+  for (const [w, inferred, name] of [
+    [w0, start0Inferred, 'first'],
+    [w1, start1Inferred, 'second'],
+  ] as const) {
+    if (!inferred) continue;
+    const marks = [...w.found]
+      .filter(([i]) => i > 0)
+      .sort((a, b) => a[0] - b[0])
+      .slice(0, 12);
+    const corner = w.found.get(0) as PointPx;
+    const at0 = extrapolateToIndex0(marks);
+    if (!at0) return `the ${name} side column has too few marks near its corner`;
+    // across the column (the column's own line) tightly; along it, within a third of a pitch
+    const dx = at0.xPx - corner.xPx;
+    const dy = at0.yPx - corner.yPx;
+    const across = Math.abs(dx * rowDir.xPx + dy * rowDir.yPx);
+    const alongCol = Math.abs(-dx * rowDir.yPx + dy * rowDir.xPx);
+    if (across > 0.35 * s.markWidthPx || alongCol > 0.35 * pitchPx)
+      return `the ${name} side column does not lead to its inferred corner (off by ${(across / pitchPx).toFixed(2)} pitch across, ${(alongCol / pitchPx).toFixed(2)} along)`;
+  }
+  const widths: number[] = [];
+  for (const [i, p] of w0.found) {
+    const q = w1.found.get(i);
+    if (i > 0 && q) widths.push(Math.hypot(q.xPx - p.xPx, q.yPx - p.yPx));
+  }
+  if (widths.length < MIN_DAMAGED_COLUMN_MARKS / 2) return 'the side columns share too few rows';
+  const apart = median(widths) / pitchPx;
+  if (Math.abs(apart - (TIMING_MARK_COLUMNS - 1)) > 0.35)
+    return `the side columns are ${apart.toFixed(2)} pitches apart, not ${TIMING_MARK_COLUMNS - 1}`;
+  return undefined;
+}
+
+/** Least-squares line through (index, point) pairs, evaluated at index 0. */
+function extrapolateToIndex0(marks: readonly (readonly [number, PointPx])[]): PointPx | undefined {
+  const n = marks.length;
+  if (n < 4) return undefined;
+  let si = 0;
+  let sii = 0;
+  let sx = 0;
+  let sy = 0;
+  let six = 0;
+  let siy = 0;
+  for (const [i, p] of marks) {
+    si += i;
+    sii += i * i;
+    sx += p.xPx;
+    sy += p.yPx;
+    six += i * p.xPx;
+    siy += i * p.yPx;
+  }
+  const den = n * sii - si * si;
+  if (Math.abs(den) < 1e-9) return undefined;
+  const bx = (n * six - si * sx) / den;
+  const by = (n * siy - si * sy) / den;
+  return { xPx: (sx - bx * si) / n, yPx: (sy - by * si) / n };
+}
+
 function unreadable(reason: UnreadableReason, detail: string): RegisterUnreadable {
   return { type: 'unreadable', reason, detail };
 }
@@ -314,6 +446,93 @@ function darkFraction(
     }
   }
   return total ? dark / total : 0;
+}
+
+/**
+ * A far-row position whose box is dark but holds no mark-shaped blob: is it a solid mark, or the speckle
+ * of a dark area? On a black-and-white scan a shadow turns the paper into dense dithered speckle; a mark
+ * there is still solid black, while the paper still shows a few white pixels. The box best aligned near
+ * `e` (within a fifth of a pitch along the row, half a mark across) is 'solid' when it has no white pixel
+ * to speak of and 'paper' when it has clearly more; either verdict needs the paper right around the
+ * position (the middle of the gaps to the neighbouring marks, just above and below it) to show enough
+ * white for a mark to be told from it, else it is 'unknown' (a guess). On a gray image (any value other
+ * than 0 and 255) the answer is 'solid', as before: a dark box there is a mark merged or split by a streak.
+ */
+function solidOrSpeckle(
+  image: GrayImage,
+  e: PointPx,
+  inward: PointPx,
+  s: Sizes,
+  threshold: number,
+): 'solid' | 'paper' | 'unknown' {
+  const W = image.widthPx;
+  const H = image.heightPx;
+  let bilevel = true;
+  const light = (x: number, y: number) => {
+    if (x < 0 || y < 0 || x >= W || y >= H) return 0;
+    const g = image.data[y * W + x] as number;
+    if (g !== 0 && g !== 255) bilevel = false;
+    return g >= threshold ? 1 : 0;
+  };
+  const hw = Math.max(2, Math.round(0.3 * s.markWidthPx));
+  const hh = Math.max(1, Math.round(0.25 * s.markHeightPx));
+  const n = (2 * hw + 1) * (2 * hh + 1);
+  const sx = Math.round(0.2 * s.pitchPx);
+  const sy = Math.round(0.5 * s.markHeightPx);
+  const cx = Math.round(e.xPx);
+  const cy = Math.round(e.yPx);
+  // summed-area table of white pixels over the search patch
+  const x0 = cx - sx - hw;
+  const y0 = cy - sy - hh;
+  const pw = 2 * (sx + hw) + 1;
+  const ph = 2 * (sy + hh) + 1;
+  const sat = new Int32Array((pw + 1) * (ph + 1));
+  for (let j = 0; j < ph; j++) {
+    let rowSum = 0;
+    for (let i = 0; i < pw; i++) {
+      rowSum += light(x0 + i, y0 + j);
+      sat[(j + 1) * (pw + 1) + i + 1] = (sat[j * (pw + 1) + i + 1] as number) + rowSum;
+    }
+  }
+  if (!bilevel) return 'solid';
+  const boxWhite = (i0: number, j0: number) => {
+    const i1 = i0 + 2 * hw + 1;
+    const j1 = j0 + 2 * hh + 1;
+    return (
+      (sat[j1 * (pw + 1) + i1] as number) -
+      (sat[j0 * (pw + 1) + i1] as number) -
+      (sat[j1 * (pw + 1) + i0] as number) +
+      (sat[j0 * (pw + 1) + i0] as number)
+    );
+  };
+  let least = n;
+  for (let j = 0; j <= 2 * sy; j++) for (let i = 0; i <= 2 * sx; i++) least = Math.min(least, boxWhite(i, j));
+  // white share of the paper right around the mark: the middle of the gaps to its neighbours along the
+  // row, and bands just above and below it (0.6–1.4 mark heights from its centre line)
+  let white = 0;
+  let total = 0;
+  const sample = (u: number, v: number) => {
+    // u along the row, v towards the page interior
+    const x = Math.round(e.xPx - inward.yPx * u + inward.xPx * v);
+    const y = Math.round(e.yPx + inward.xPx * u + inward.yPx * v);
+    if (x < 0 || y < 0 || x >= W || y >= H) return;
+    total++;
+    white += light(x, y);
+  };
+  const gapHalf = Math.max(1, 0.2 * (s.pitchPx - s.markWidthPx));
+  for (const side of [-1, 1]) {
+    for (let u = -gapHalf; u <= gapHalf; u += 1) {
+      for (let v = -0.4 * s.markHeightPx; v <= 0.4 * s.markHeightPx; v += 1)
+        sample(side * 0.5 * s.pitchPx + u, v);
+    }
+    for (let v = 0.6 * s.markHeightPx; v <= 1.4 * s.markHeightPx; v += 1) {
+      for (let u = -0.35 * s.markWidthPx; u <= 0.35 * s.markWidthPx; u += 1) sample(u, side * v);
+    }
+  }
+  const expected = total ? (white / total) * n : 0;
+  if (least <= Math.max(1, 0.01 * n)) return expected >= 8 ? 'solid' : 'unknown';
+  if (expected >= 8 && least >= 3 && least >= 0.25 * expected) return 'paper';
+  return 'unknown';
 }
 
 interface ImageGrid {
@@ -374,6 +593,7 @@ function attempt(
   source: BlobSource,
   edgeDepthIn: number,
   strict: boolean,
+  damaged = false,
 ): RegisterResult {
   const W = image.widthPx;
   const H = image.heightPx;
@@ -400,8 +620,23 @@ function attempt(
     r.span < TIMING_MARK_COLUMNS &&
     r.span >= MIN_ROW_MARKS &&
     r.chain.marks.length >= MIN_ROW_MARKS;
-  const topUsable = isComplete(topRow) || isPartial(topRow);
-  const botUsable = isComplete(botRow) || isPartial(botRow);
+  let topUsable = isComplete(topRow) || isPartial(topRow);
+  let botUsable = isComplete(botRow) || isPartial(botRow);
+  // Damaged page (last fallback): a dark area hides one end of the row (or a stretch in it). A long run
+  // of evenly spaced marks on exactly one edge is then the page top (an AccuVote metadata row never has
+  // one), and its missing columns are placed only where both side columns confirm them (below).
+  const isDamaged = (r: RowFit | undefined) =>
+    damaged &&
+    r !== undefined &&
+    r.span < MIN_ROW_MARKS &&
+    r.chain.marks.length >= MIN_DAMAGED_ROW_MARKS &&
+    r.chain.marks.length >= r.span - 1;
+  let relaxed = false;
+  if (!topUsable && !botUsable && isDamaged(topRow) !== isDamaged(botRow)) {
+    relaxed = true;
+    topUsable = isDamaged(topRow);
+    botUsable = isDamaged(botRow);
+  }
   if (!topUsable && !botUsable) {
     const best = Math.max(topRow?.chain.marks.length ?? 0, botRow?.chain.marks.length ?? 0);
     if (best < 8) return unreadable('no-timing-marks', `no row of timing marks along the top or bottom edge`);
@@ -464,12 +699,34 @@ function attempt(
   );
   const leftCands = columnCands(leftStarts);
   const rightCands = columnCands(rightStarts);
+  // a damaged row's corner may lie deep in the dark area: its column is looked for further along
   const walkFrom = (p: PointPx, inward: PointPx, cands: readonly Candidate[]) =>
-    walkColumn(image, p, dir, inward, pitchPx, cands, s, expectedCounts);
+    walkColumn(image, p, dir, inward, pitchPx, cands, s, expectedCounts, relaxed ? DAMAGED_MAX_HOLE : 12);
   const leftWalks = leftStarts.map((p) => walkFrom(p, rowDir, leftCands));
   const rightWalks = rightStarts.map((p) => walkFrom(p, back, rightCands));
   let e0 = 0;
-  if (k > 0) {
+  if (relaxed) {
+    const placed = pinDamagedRow(leftWalks, rightWalks, k, expectedCounts);
+    if (typeof placed === 'string') {
+      return unreadable(
+        'incomplete-timing-marks',
+        `no complete row of ${TIMING_MARK_COLUMNS} timing marks (${near.chain.marks.length} marks spanning ${near.span} columns; ${placed})`,
+      );
+    }
+    e0 = placed;
+    const lw = leftWalks[e0] as Walk;
+    const rw = rightWalks[k - e0] as Walk;
+    const disagree = columnsDisagree(lw, rw, pitchPx, rowDir, s, e0 > 0, k - e0 > 0);
+    if (disagree) {
+      return unreadable(
+        'ambiguous-grid',
+        `no complete row of ${TIMING_MARK_COLUMNS} timing marks (${near.chain.marks.length} marks spanning ${near.span} columns) and ${disagree}`,
+      );
+    }
+    warnings.push(
+      `timing-mark row spans ${near.span} of ${TIMING_MARK_COLUMNS} columns (a dark area hides the rest): ${k} mark(s) placed from both side columns (${e0} left, ${k - e0} right in the image)`,
+    );
+  } else if (k > 0) {
     const cut = (p: PointPx) =>
       p.xPx < 0.4 * s.markWidthPx ||
       p.xPx > W - 0.4 * s.markWidthPx ||
@@ -553,6 +810,10 @@ function attempt(
   // completed from the strong one (the row vector is the same on every row of an affine scan).
   const strong = (f: ReadonlyMap<number, PointPx>) => f.has(rows - 1) && f.size >= 0.6 * rows;
   const anyStrong = strong(f0) || strong(f1);
+  // a damaged row's corners stand on both side columns: each must reach its far corner
+  if (relaxed && !(f0.has(rows - 1) && f1.has(rows - 1))) {
+    return unreadable('ambiguous-grid', `far corner timing mark(s) not found`);
+  }
   if (strict ? !anyStrong : !f0.has(rows - 1) && !f1.has(rows - 1)) {
     return unreadable('ambiguous-grid', `far corner timing mark(s) not found`);
   }
@@ -592,6 +853,10 @@ function attempt(
   );
   const farRow: PointPx[] = [];
   const farFound: boolean[] = [];
+  const farUnsure = new Set<number>();
+  // towards the page interior from the far row
+  const inLen = Math.hypot(nA.xPx - farA.xPx, nA.yPx - farA.yPx) || 1;
+  const inward: PointPx = { xPx: (nA.xPx - farA.xPx) / inLen, yPx: (nA.yPx - farA.yPx) / inLen };
   const threshold = 128;
   for (let c = 0; c < TIMING_MARK_COLUMNS; c++) {
     const t = fractions[c] as number;
@@ -617,8 +882,21 @@ function attempt(
     } else {
       const ink = darkFraction(image, e.xPx, e.yPx, s.markWidthPx * 0.35, s.markHeightPx * 0.3, threshold);
       farRow.push(e);
-      farFound.push(ink > 0.75);
-      if (ink > 0.75) warnings.push(`far-row mark ${c} read from ink (${ink.toFixed(2)}), not as a blob`);
+      // a dark box is a mark merged with something, unless the paper shows through it as it does around
+      // it (dithered speckle of a dark area on a black-and-white scan): then it is a gap
+      const seen = ink > 0.75 ? solidOrSpeckle(image, e, inward, s, threshold) : 'paper';
+      farFound.push(seen !== 'paper');
+      if (seen === 'unknown') farUnsure.add(c);
+      if (ink > 0.75 && seen === 'paper')
+        warnings.push(
+          `far-row mark ${c}: dark (${ink.toFixed(2)}) but speckled like the paper around it, read as a gap`,
+        );
+      else if (seen === 'solid')
+        warnings.push(`far-row mark ${c} read from ink (${ink.toFixed(2)}), not as a blob`);
+      else if (seen === 'unknown')
+        warnings.push(
+          `far-row mark ${c} read from ink (${ink.toFixed(2)}) but unsure: a dark area where the paper looks as dark as a mark`,
+        );
     }
   }
 
@@ -670,6 +948,11 @@ function attempt(
   const grid = toPageGrid(imageGrid, rotated180, rows);
   const pageTopFound = rotated180 ? rev(imageGrid.bottomFound) : imageGrid.topFound;
   const pageBottomFound = rotated180 ? rev(imageGrid.topFound) : imageGrid.bottomFound;
+  // the far row is the page's bottom row unless the QR-code corner turned the page the other way
+  const farIsPageBottom = nearIsTop !== rotated180;
+  const bottomRowUnsure = farIsPageBottom
+    ? [...farUnsure].map((c) => (rotated180 ? TIMING_MARK_COLUMNS - 1 - c : c)).sort((a, b) => a - b)
+    : [];
   const pageLeftFound = rotated180 ? rev(imageGrid.rightFound) : imageGrid.leftFound;
   const pageRightFound = rotated180 ? rev(imageGrid.leftFound) : imageGrid.rightFound;
   const count = (a: readonly boolean[]) => a.filter(Boolean).length;
@@ -695,11 +978,96 @@ function attempt(
     dpiEstimate: Math.round(((4 * span) / (TIMING_MARK_COLUMNS - 1)) * 10) / 10,
     grid,
     bottomRowBits: pageBottomFound.map(bit),
+    bottomRowUnsure,
     topRowBits: pageTopFound.map(bit),
     marksFound,
     marksInferred,
     warnings,
   };
+}
+
+/** A pixel darker than this counts as dark for the dark-area measures below. */
+const DARK_PX = 128;
+/** A cell is under a dark area when at least this share of its pixels is dark (marks alone are far less). */
+const DARK_CELL = 0.7;
+/** An edge is said to be under a dark area (and the damaged-border fallback is tried) from this share. */
+const DARK_EDGE = 0.15;
+/** The damaged-border fallback refuses a page whose grid interior is dark over at least this share. */
+const MAX_DARK_INTERIOR = 0.2;
+
+/**
+ * How much of each image edge lies under a dark area (a shadow, or its dithered speckle on a
+ * black-and-white scan): the edge strip, 0.6 in deep, is cut into cells 1/4 in long, and a cell is dark
+ * when 70 % of its pixels are. Timing marks and a scanner border up to 0.3 in wide stay below that.
+ */
+function darkEdges(image: GrayImage, dpi: number): Record<'top' | 'bottom' | 'left' | 'right', number> {
+  const W = image.widthPx;
+  const H = image.heightPx;
+  const depth = Math.min(Math.round(0.6 * dpi), Math.floor(Math.min(W, H) / 2));
+  const cell = Math.max(4, Math.round(dpi / 4));
+  const step = Math.max(1, Math.round(dpi / 100));
+  const share = (x0: number, y0: number, x1: number, y1: number) => {
+    let dark = 0;
+    let total = 0;
+    for (let y = y0; y < y1; y += step) {
+      for (let x = x0; x < x1; x += step) {
+        total++;
+        if ((image.data[y * W + x] as number) < DARK_PX) dark++;
+      }
+    }
+    return total ? dark / total : 0;
+  };
+  const along = (length: number, cellShare: (from: number, to: number) => number) => {
+    let dark = 0;
+    let cells = 0;
+    for (let from = 0; from < length; from += cell) {
+      cells++;
+      if (cellShare(from, Math.min(length, from + cell)) >= DARK_CELL) dark++;
+    }
+    return cells ? dark / cells : 0;
+  };
+  return {
+    top: along(W, (a, b) => share(a, 0, b, depth)),
+    bottom: along(W, (a, b) => share(a, H - depth, b, H)),
+    left: along(H, (a, b) => share(0, a, depth, b)),
+    right: along(H, (a, b) => share(W - depth, a, W, b)),
+  };
+}
+
+/** Share of the grid's interior (columns 1–32, rows 1 to rows − 2) under a dark area, by grid cell. */
+function darkInterior(image: GrayImage, grid: FittedGrid): number {
+  let dark = 0;
+  let cells = 0;
+  for (let row = 1; row < grid.rows - 1; row++) {
+    for (let column = 1; column < grid.columns - 1; column++) {
+      let d = 0;
+      let n = 0;
+      for (let a = -0.4; a < 0.5; a += 0.2) {
+        for (let b = -0.4; b < 0.5; b += 0.2) {
+          const p = gridToPixel(grid, { column: column + a, row: row + b });
+          const x = Math.round(p.xPx);
+          const y = Math.round(p.yPx);
+          if (x < 0 || y < 0 || x >= image.widthPx || y >= image.heightPx) continue;
+          n++;
+          if ((image.data[y * image.widthPx + x] as number) < DARK_PX) d++;
+        }
+      }
+      cells++;
+      if (n > 0 && d / n >= DARK_CELL) dark++;
+    }
+  }
+  return cells ? dark / cells : 0;
+}
+
+/** "a dark area covers 60 % of the top edge and 35 % of the left edge" (edges of 15 % or more), or ''. */
+function describeDarkEdges(edges: Record<string, number>): string {
+  const parts = Object.entries(edges)
+    .filter(([, share]) => share >= DARK_EDGE)
+    .sort((a, b) => b[1] - a[1])
+    .map(([edge, share]) => `${Math.round(share * 100)} % of the ${edge} edge`);
+  if (parts.length === 0) return '';
+  const last = parts.pop() as string;
+  return `a dark area covers ${parts.length ? `${parts.join(', ')} and ${last}` : last}`;
 }
 
 function blobCentreIn(b: Blob, r: RectPx): boolean {
@@ -771,16 +1139,56 @@ export function registerPage(image: GrayImage, options: RegisterOptions = {}): R
     // (the opening is OpenCV's; without it our kernel gives the same blobs as OpenCV, faster)
     const dpi0 = options.dpi ?? image.widthPx / PAPER_WIDTH_IN;
     const wholeRect = { xPx: 0, yPx: 0, widthPx: image.widthPx, heightPx: image.heightPx };
+    let plain: Blob[] = [];
     for (const openKernel of [undefined, { widthPx: dpi0 / 20, heightPx: dpi0 / 40 }]) {
       const all = openKernel
         ? findDarkBlobs(image, wholeRect, { ...blobOptions, openKernel }).blobs
         : findDarkBlobsSimd(image, wholeRect, blobOptions).blobs;
+      if (!openKernel) plain = all;
       const whole: BlobSource = (rect) => all.filter((b) => blobCentreIn(b, rect));
       const slow = attempt(image, options, whole, 2.0, false);
       if (slow.type === 'ok') {
         const how = openKernel ? 'whole-page search after opening' : 'whole-page search';
         return { ...slow, warnings: [...slow.warnings, `fast path failed (${fast.reason}): used ${how}`] };
       }
+    }
+    // last, only where a dark area lies along the border (a shadow; on a black-and-white scan, dense
+    // dithered speckle that merges with the marks): an opening about half a mark wide removes the
+    // speckle and keeps the marks, and a row with a hidden end is placed only where both side columns
+    // confirm it. The blobs of the plain labelling stay too (marks cut by the image edge are narrower).
+    const edges = darkEdges(image, dpi0);
+    let darkPage = '';
+    if (Math.max(edges.top, edges.bottom, edges.left, edges.right) >= DARK_EDGE) {
+      const markOpen = { widthPx: (0.6 * 3 * dpi0) / 16, heightPx: (0.6 * dpi0) / 16 };
+      const opened = [
+        ...plain,
+        ...findDarkBlobs(image, wholeRect, { ...blobOptions, openKernel: markOpen }).blobs,
+      ];
+      const dark: BlobSource = (rect) => opened.filter((b) => blobCentreIn(b, rect));
+      const damaged = attempt(image, options, dark, 2.0, false, true);
+      // …as long as the dark area stays at the border: over a fifth of the page, targets are lost under it
+      if (damaged.type === 'ok') {
+        const interior = darkInterior(image, damaged.grid);
+        if (interior < MAX_DARK_INTERIOR) {
+          return {
+            ...damaged,
+            warnings: [
+              ...damaged.warnings,
+              `fast path failed (${fast.reason}): used the search for a damaged border`,
+            ],
+          };
+        }
+        darkPage = `${Math.round(interior * 100)} % of the page inside the timing marks is dark`;
+      }
+    }
+    // what a person sees: a dark area along the edges (and over the page)
+    if (
+      fast.reason === 'no-timing-marks' ||
+      fast.reason === 'incomplete-timing-marks' ||
+      fast.reason === 'ambiguous-grid'
+    ) {
+      const seen = [describeDarkEdges(edges), darkPage].filter((t) => t !== '').join('; ');
+      if (seen) return { ...fast, detail: `${fast.detail}; ${seen}` };
     }
     return fast;
   } catch (error) {
