@@ -11,7 +11,6 @@ import {
   existsSync,
   mkdirSync,
   openSync,
-  readFileSync,
   readSync,
   statSync,
   truncateSync,
@@ -75,37 +74,57 @@ function safeJson(line: string): unknown {
   }
 }
 
+/** The journal is read in chunks of this size: a million-sheet journal (~22 GB) is never in memory. */
+const JOURNAL_CHUNK_BYTES = 16 * 1024 * 1024;
+
 /**
- * Index the finished sheets of an earlier run. A torn last line (kill -9 mid-write) is cut off, so the
- * journal can be appended to again.
+ * Index the finished sheets of an earlier run, reading the journal a chunk at a time. A torn last line
+ * (kill -9 mid-write) is cut off, so the journal can be appended to again.
  */
 function indexJournal(path: string, jobKey: string): Map<string, JournalSlot> | string {
-  const bytes = readFileSync(path);
-  const lastNewline = bytes.lastIndexOf(0x0a);
-  if (lastNewline + 1 < bytes.length) truncateSync(path, lastNewline + 1);
   const slots = new Map<string, JournalSlot>();
-  let offset = 0;
+  const fd = openSync(path, 'r');
   let first = true;
-  while (offset <= lastNewline) {
-    const end = bytes.indexOf(0x0a, offset);
-    const line = bytes.subarray(offset, end).toString('utf8');
-    if (first) {
-      const header = JournalHeaderSchema.safeParse(safeJson(line));
-      if (!header.success) return `${path} is not a ballot-tally journal`;
-      if (header.data.jobKey !== jobKey)
-        return `${path} belongs to another job (other election, calibration or options); use a new --out or drop --resume`;
-      first = false;
-    } else {
-      const entry = JournalEntrySchema.safeParse(safeJson(line));
-      if (entry.success)
-        slots.set(entry.data.result.sheetId, {
-          offset,
-          length: end - offset,
-          paths: entry.data.paths.join('\n'),
-        });
+  /** file offset of the first byte of `pending` */
+  let pendingOffset = 0;
+  let pending = Buffer.alloc(0);
+  let complete = 0;
+  try {
+    const chunk = Buffer.alloc(JOURNAL_CHUNK_BYTES);
+    for (;;) {
+      const n = readSync(fd, chunk, 0, chunk.length, pendingOffset + pending.length);
+      if (n === 0) break;
+      const bytes = pending.length ? Buffer.concat([pending, chunk.subarray(0, n)]) : chunk.subarray(0, n);
+      let at = 0;
+      for (let end = bytes.indexOf(0x0a, at); end >= 0; end = bytes.indexOf(0x0a, at)) {
+        const line = bytes.subarray(at, end).toString('utf8');
+        const offset = pendingOffset + at;
+        if (first) {
+          const header = JournalHeaderSchema.safeParse(safeJson(line));
+          if (!header.success) return `${path} is not a ballot-tally journal`;
+          if (header.data.jobKey !== jobKey)
+            return `${path} belongs to another job (other election, calibration or options); use a new --out or drop --resume`;
+          first = false;
+        } else {
+          const entry = JournalEntrySchema.safeParse(safeJson(line));
+          if (entry.success)
+            slots.set(entry.data.result.sheetId, {
+              offset,
+              length: end - at,
+              paths: entry.data.paths.join('\n'),
+            });
+        }
+        at = end + 1;
+      }
+      complete = pendingOffset + at;
+      // the unfinished line is copied out: `chunk` is overwritten by the next read
+      pending = Buffer.from(bytes.subarray(at));
+      pendingOffset = complete;
     }
-    offset = end + 1;
+  } finally {
+    closeSync(fd);
   }
+  if (pending.length > 0) truncateSync(path, complete);
   return first ? `${path} is empty` : slots;
 }
 
