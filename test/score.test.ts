@@ -2,7 +2,7 @@
  * The score stage on a real page drawn on: a blank oval scores ~0 (its printed outline is not ink), a
  * filled one ~1, a small offset is found, a circled oval shows outside ink, a scanner streak is caught.
  * How the ink lies, and what the interpreter makes of it: a dot vs a check, specks vs strokes, a faint
- * smudge, a circle that pulls the outline search off the oval.
+ * smudge, a circle that pulls the outline search off the oval, a tiny dot the fill is too small to flag.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -300,6 +300,74 @@ describe('how the ink lies, and what the interpreter makes of it', async () => {
       optionId: t.optionId,
       residue01: s.residue01,
     });
+  });
+
+  it('a tiny solid dot under the marginal fill is an ink spot, sent to review; specks and a blank are not', () => {
+    const { t, g } = option(2);
+    const { spot } = reviewThresholds(calibration);
+    expect(scoreBubble(page, g).spot01).toBe(0);
+
+    // a dot ~0.015 in across (7 solid pixels at 200 dpi) a little off the centre: too little ink for the fill
+    const dot = copy();
+    const x = Math.round(g.centre.xPx) + 3;
+    const y = Math.round(g.centre.yPx) - 2;
+    for (let dy = -1; dy <= 1; dy++)
+      for (let dx = -1; dx <= 1; dx++) if (dx * dy !== 1) dot.data[(y + dy) * dot.widthPx + x + dx] = 20;
+    const sDot = scoreBubble(dot, g);
+    expect(sDot.fill01).toBeLessThan(marginal);
+    expect(sDot.spot01).toBeGreaterThanOrEqual(spot);
+    const outDot = read(dot);
+    expect(targetIn(outDot, t.optionId)?.status).toBe('marginal');
+    expect(outDot.reasons).toContainEqual({
+      type: 'ink-spot',
+      contestId: t.contestId,
+      optionId: t.optionId,
+      fill01: sDot.fill01,
+      spot01: sDot.spot01,
+    });
+
+    // as much ink in isolated specks (single pixels, and a pair) is scan noise: no spot
+    const specks = copy();
+    for (const [dx, dy] of [
+      [-8, -3],
+      [-4, 3],
+      [0, -4],
+      [4, 2],
+      [8, -2],
+      [-9, 2],
+      [6, 5],
+      [7, 5],
+    ] as const)
+      specks.data[(Math.round(g.centre.yPx) + dy) * specks.widthPx + Math.round(g.centre.xPx) + dx] = 20;
+    const sSpecks = scoreBubble(specks, g);
+    expect(sSpecks.fill01).toBeLessThan(marginal);
+    expect(sSpecks.spot01).toBe(0);
+    const outSpecks = read(specks);
+    expect(targetIn(outSpecks, t.optionId)?.status).toBe('unmarked');
+    expect(reasonTypes(outSpecks, t.optionId)).not.toContain('ink-spot');
+  });
+
+  it('a stroke or the printed outline reaching into the interior is no spot', () => {
+    const { g, a, b } = option(2);
+    // a short stroke across the interior's edge and out of the oval: wider than a dot, joined to ink outside
+    const stray = copy();
+    stroke(
+      stray,
+      [g.centre.xPx + a * 0.6, g.centre.yPx - b * 0.3],
+      [g.centre.xPx + a * 1.6, g.centre.yPx - b * 1.2],
+      2,
+    );
+    const sStray = scoreBubble(stray, g);
+    expect(sStray.fill01).toBeGreaterThan(0);
+    expect(sStray.spot01).toBe(0);
+    // read 4 px below the printed outline, whose top arc then lies in the interior's rim
+    const off = scoreBubble(
+      page,
+      { ...g, centre: { xPx: g.centre.xPx, yPx: g.centre.yPx + 4 } },
+      { searchFraction: 0, scale: 0.92 },
+    );
+    expect(off.fill01).toBeGreaterThan(0);
+    expect(off.spot01).toBe(0);
   });
 
   it('a circle that pulls the outline search off the oval: read again where the neighbours put it', () => {

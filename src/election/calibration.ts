@@ -34,6 +34,8 @@ export const CalibrationSchema = z
       speckle: Fraction.optional(),
       /** `residue01` at or above which an unmarked oval is a faint smudge worth a look (an erasure) */
       residue: Fraction.optional(),
+      /** `spot01` at or above which an unmarked oval holds a spot of solid ink worth a look (a dot) */
+      spot: Fraction.optional(),
       /**
        * How far, in grid units, a target's outline may be found from where its neighbours' outlines put
        * it before the target is read again there (and sent to review when the two readings disagree)
@@ -54,6 +56,7 @@ export const REVIEW_DEFAULTS = {
   compactSpread: 0.6,
   speckle: 0.15,
   residue: 0.04,
+  spot: 0.012,
   outlineShift: 0.09,
 } as const;
 
@@ -66,6 +69,7 @@ export function reviewThresholds(c: Calibration): ReviewThresholds {
     compactSpread: t.compactSpread ?? REVIEW_DEFAULTS.compactSpread,
     speckle: t.speckle ?? REVIEW_DEFAULTS.speckle,
     residue: t.residue ?? REVIEW_DEFAULTS.residue,
+    spot: t.spot ?? REVIEW_DEFAULTS.spot,
     outlineShift: t.outlineShift ?? REVIEW_DEFAULTS.outlineShift,
   };
 }

@@ -311,10 +311,10 @@ function statusOf(fill01: number, calibration: Calibration): MarkStatus {
 
 /** What one reading of a target measured (a TargetScore, or the same fields of a TargetResult). */
 type Reading = Pick<TargetScore, 'fill01' | 'outsideInk01' | 'streak'> &
-  Partial<Pick<TargetScore, 'inkSpread01' | 'speckle01' | 'residue01'>>;
+  Partial<Pick<TargetScore, 'inkSpread01' | 'speckle01' | 'residue01' | 'spot01'>>;
 
 /** Why a reading's fill alone cannot be trusted: each sends the target to a person. */
-type Doubt = 'streak' | 'ink-around' | 'compact' | 'speckle' | 'residue';
+type Doubt = 'streak' | 'ink-around' | 'compact' | 'speckle' | 'residue' | 'spot';
 
 /**
  * The status of one reading and the doubts behind it. A definite fill is not counted, but sent to a
@@ -322,7 +322,8 @@ type Doubt = 'streak' | 'ink-around' | 'compact' | 'speckle' | 'residue';
  * oval as in it (a circled option drawn through it, a speckled or shadowed patch of the scan), or when its
  * ink does not look like a voter's strokes: all in one small spot (a dot where a pen rested), or isolated
  * specks (scan noise). An unmarked oval evenly darker than the paper around it (a rubbed-out mark) is sent
- * to a person too.
+ * to a person too, and so is one holding a small spot of solid ink (a hesitation dot, a tiny partial fill)
+ * that its mean fill is too small to flag, unless its ink is mostly isolated specks.
  */
 function judge(r: Reading, calibration: Calibration): { status: MarkStatus; doubts: Doubt[] } {
   const status = statusOf(r.fill01, calibration);
@@ -333,8 +334,11 @@ function judge(r: Reading, calibration: Calibration): { status: MarkStatus; doub
     if (inkAround(r.fill01, r.outsideInk01, calibration)) doubts.push('ink-around');
     if (r.inkSpread01 !== undefined && r.inkSpread01 < t.compactSpread) doubts.push('compact');
     if (r.speckle01 !== undefined && r.speckle01 >= t.speckle) doubts.push('speckle');
-  } else if (status === 'unmarked' && r.residue01 !== undefined && r.residue01 >= t.residue)
-    doubts.push('residue');
+  } else if (status === 'unmarked') {
+    if (r.residue01 !== undefined && r.residue01 >= t.residue) doubts.push('residue');
+    // a spot among specks (a speckled black-and-white page) is more likely specks that happen to touch
+    if (r.spot01 !== undefined && r.spot01 >= t.spot && (r.speckle01 ?? 0) < t.speckle) doubts.push('spot');
+  }
   return { status: doubts.length ? 'marginal' : status, doubts };
 }
 
@@ -483,6 +487,7 @@ function scoreSide(layout: SheetSideLayout, p: RegisteredPage, calibration: Cali
       inkSpread01: s.inkSpread01,
       speckle01: s.speckle01,
       residue01: s.residue01,
+      spot01: s.spot01,
     };
     if (stray && firstStatus)
       result.firstReading = { shiftPx: stray.shiftPx, fill01: stray.first.fill01, status: firstStatus };
@@ -516,6 +521,8 @@ function inkReasons(t: TargetResult, contestId: string, calibration: Calibration
       out.push({ type: 'speckle-in-target', contestId, optionId, fill01: t.fill01, speckle01: t.speckle01 });
     else if (doubt === 'residue' && t.residue01 !== undefined)
       out.push({ type: 'faint-residue', contestId, optionId, residue01: t.residue01 });
+    else if (doubt === 'spot' && t.spot01 !== undefined)
+      out.push({ type: 'ink-spot', contestId, optionId, fill01: t.fill01, spot01: t.spot01 });
   }
   if (t.firstReading && t.firstReading.status !== status)
     out.push({

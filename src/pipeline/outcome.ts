@@ -36,6 +36,11 @@ export const TargetResultSchema = z.object({
   /** how much darker than the paper around it the interior is as a whole (a faint smudge), 0..1 */
   residue01: z.number().optional(),
   /**
+   * the largest spot of solid ink of its own (not joined to the printed outline or a stroke) reaching into
+   * the interior, as a share of it (a hesitation dot), 0..1; 0 in an oval holding more solid ink than that
+   */
+  spot01: z.number().optional(),
+  /**
    * The outline was first found `shiftPx` from where the outlines of the neighbouring targets put it, so
    * the target was read again there (the fields above); this is what the first reading said.
    */
@@ -95,6 +100,17 @@ export const AdjudicationReasonSchema = z.discriminatedUnion('type', [
     residue01: z.number(),
   }),
   /**
+   * an unmarked oval holding one small spot of solid ink (a hesitation dot, a tiny partial fill) that its
+   * mean fill is too small to flag
+   */
+  z.object({
+    type: z.literal('ink-spot'),
+    contestId: z.string(),
+    optionId: z.string(),
+    fill01: z.number(),
+    spot01: z.number(),
+  }),
+  /**
    * the printed outline was found `shiftPx` from where its neighbours put it (ink around it may have
    * been taken for it), and reading the target there and where it was found disagree
    */
@@ -121,6 +137,7 @@ export const DEFAULT_REVIEW_REASONS: readonly AdjudicationReasonType[] = [
   'compact-mark',
   'speckle-in-target',
   'faint-residue',
+  'ink-spot',
   'outline-misplaced',
   'blank-ballot',
 ];

@@ -9,8 +9,9 @@
  *
  * Besides how much ink, the same pass over the interior says how it lies, for the interpreter's review
  * reasons: whether it is spread over the oval or sits in one small spot (`inkSpread01`), whether it is
- * isolated specks rather than strokes (`speckle01`), and how much darker than the paper around it the
- * interior is as a whole (`residue01`, a rubbed-out mark).
+ * isolated specks rather than strokes (`speckle01`), how much darker than the paper around it the
+ * interior is as a whole (`residue01`, a rubbed-out mark), and the largest small spot of solid ink of its
+ * own in an oval otherwise empty (`spot01`, a hesitation dot the mean fill is too small to flag).
  */
 import type { GrayImage, PointPx } from '../image.ts';
 
@@ -97,6 +98,16 @@ export interface TargetScore {
    * fill does not count as ink. Sensor and JPEG noise shift both medians alike and cancel out.
    */
   residue01: number;
+  /**
+   * The largest spot of solid ink in the interior, as a share of the interior's pixels: the biggest group
+   * of touching pixels (8-neighbours) counted as ink in full (`inkCutoff`) that reaches into the interior
+   * and is a spot of its own, at most 0.05 in across (not joined to the printed outline or to a stroke)
+   * and at least half inside the interior (not a fragment of a broken outline at its edge).
+   * A hesitation dot or a tiny partial fill is one, even when the mean fill stays under the marginal
+   * threshold; speckle of a black-and-white scan is single pixels, so groups of fewer than 3 count as
+   * none. 0 without one, and 0 in an oval holding more solid ink than one spot could (a mark).
+   */
+  spot01: number;
   /** outer half-axes in pixels (for overlays) */
   halfWidthPx: number;
   halfHeightPx: number;
@@ -202,6 +213,119 @@ interface Window {
 }
 
 let windowBuffer = new Uint8Array(64 * 64);
+/**
+ * Window pixels: solid interior ink not yet visited (1), visited by the flood fill (2), of a group that is
+ * no spot (3); reused, cleared after each target.
+ */
+let solidMap = new Uint8Array(64 * 64);
+/** The window indexes of the solid interior pixels, and the queue of the flood fill, reused. */
+let solidList = new Int32Array(1024);
+let spotQueue = new Int32Array(64 * 64);
+/** Groups of solid pixels smaller than this are specks, not a spot (speckle is single pixels or pairs). */
+const SPOT_MIN_PIXELS = 3;
+/**
+ * A group as wide or as tall as this, in grid columns (0.05 in at the 0.25 in pitch; a pen's dot is at
+ * most ~0.03 in across, blur included), is a stroke or a piece of the printed outline, not a spot.
+ */
+const SPOT_EXTENT_COLUMNS = 0.2;
+/** How far out of the interior a group is followed, in outer half-axes: past the printed outline. */
+const SPOT_REACH = 1.25;
+
+/** The oval a spot is looked for in: window coordinates of its exact centre, rotation, outer half-axes. */
+interface SpotFrame {
+  readonly cx: number;
+  readonly cy: number;
+  readonly cosT: number;
+  readonly sinT: number;
+  readonly oa: number;
+  readonly ob: number;
+  /** the widest and tallest a spot may be, in pixels */
+  readonly extentPx: number;
+}
+
+/**
+ * The largest spot of solid ink, in pixels: the biggest 8-connected group of solid pixels (darkness ≥
+ * inkCutoff) that starts at one of the `n` solid interior pixels in `solidList` (indexes of the window
+ * `px`, `stride` wide and `height` tall, marked 1 in `solidMap`). A group is followed out of the interior
+ * too, up to SPOT_REACH: a dot over the interior's edge counts whole, and a group that runs on into the
+ * printed outline (found a few pixels off on a stretched scan, thick on a black-and-white one) or out of
+ * the oval (a stroke) grows wider or taller than `f.extentPx` and is no spot; so is a group mostly
+ * outside the interior (a fragment of a faded outline that a black-and-white scan broke up, touching the
+ * interior's edge). Clears the map.
+ */
+function largestSpot(
+  n: number,
+  px: Uint8Array,
+  lut: Float32Array,
+  stride: number,
+  height: number,
+  f: SpotFrame,
+): number {
+  const map = solidMap;
+  if (spotQueue.length < stride * height) spotQueue = new Int32Array(stride * height);
+  const queue = spotQueue;
+  const reach2 = SPOT_REACH * SPOT_REACH;
+  const oa2 = 1 / (f.oa * f.oa);
+  const ob2 = 1 / (f.ob * f.ob);
+  let largest = 0;
+  // one queue for all groups (each a run of it), so that every visited pixel is cleared at the end
+  let tail = 0;
+  for (let i = 0; i < n; i++) {
+    const start = solidList[i] as number;
+    if (map[start] !== 1) continue;
+    map[start] = 2;
+    const first = tail;
+    queue[tail++] = start;
+    let inside = 1;
+    let x0 = stride;
+    let x1 = 0;
+    let y0 = height;
+    let y1 = 0;
+    // too wide or tall, or joined to a group that was: no spot, and followed no further (the printed
+    // outline would be followed all the way round)
+    let no = false;
+    for (let head = first; head < tail && !no; ) {
+      const k = queue[head++] as number;
+      const ky = Math.floor(k / stride);
+      const kx = k - ky * stride;
+      if (kx < x0) x0 = kx;
+      if (kx > x1) x1 = kx;
+      if (ky < y0) y0 = ky;
+      if (ky > y1) y1 = ky;
+      if (x1 - x0 >= f.extentPx || y1 - y0 >= f.extentPx) no = true;
+      if (kx < 1 || ky < 1 || kx >= stride - 1 || ky >= height - 1) continue;
+      for (let dy = -1; dy <= 1; dy++)
+        for (let dx = -1; dx <= 1; dx++) {
+          const j = k + dy * stride + dx;
+          const m = map[j];
+          if (m === 1) {
+            map[j] = 2;
+            queue[tail++] = j;
+            inside++;
+          } else if (m === 3) no = true;
+          else if (m === 0 && (lut[px[j] as number] as number) >= BUBBLE.inkCutoff) {
+            const x = kx + dx - f.cx;
+            const y = ky + dy - f.cy;
+            const u = x * f.cosT + y * f.sinT;
+            const v = y * f.cosT - x * f.sinT;
+            if (u * u * oa2 + v * v * ob2 > reach2) continue;
+            map[j] = 2;
+            queue[tail++] = j;
+          }
+        }
+    }
+    if (no) for (let q = first; q < tail; q++) map[queue[q] as number] = 3;
+    else if (inside * 2 >= tail - first && tail - first > largest) largest = tail - first;
+  }
+  for (let i = 0; i < tail; i++) map[queue[i] as number] = 0;
+  return largest;
+}
+
+/** Clears the solid pixels of `solidList` from `solidMap` without looking for a spot; 0. */
+function clearSolid(n: number): number {
+  for (let i = 0; i < n; i++) solidMap[solidList[i] as number] = 0;
+  return 0;
+}
 
 function windowAround(image: GrayImage, cx: number, cy: number, halfW: number, halfH: number): Window {
   const x0 = cx - halfW;
@@ -287,6 +411,12 @@ export function scoreBubble(image: GrayImage, grid: LocalGrid, options: ScoreOpt
   const win = windowAround(image, cx0, cy0, halfW, halfH);
   const px = win.data;
   const stride = win.widthPx;
+  if (solidMap.length < win.widthPx * win.heightPx) solidMap = new Uint8Array(win.widthPx * win.heightPx * 2);
+  // A spot is looked for only in an oval with no more solid ink inside than one spot could be (it is a
+  // measure for ovals the fill calls unmarked): a filled oval is not followed pixel by pixel.
+  const spotExtentPx = SPOT_EXTENT_COLUMNS * grid.pxPerColumn;
+  const spotLimit = Math.ceil(spotExtentPx * spotExtentPx);
+  let solidCount = 0;
   const centreIndex = halfH * stride + halfW;
 
   // 1. Align: the offset and size whose ellipse outline is darkest, minus the darkness just outside it
@@ -399,6 +529,15 @@ export function scoreBubble(image: GrayImage, grid: LocalGrid, options: ScoreOpt
           mVV += d * vn * vn;
           mUV += d * un * vn;
           if (d0 >= BUBBLE.inkCutoff && isSpeck(px, lut, row + dx, stride)) specks += d;
+          if (d0 >= BUBBLE.inkCutoff && solidCount <= spotLimit) {
+            if (solidCount === solidList.length) {
+              const grown = new Int32Array(solidCount * 2);
+              grown.set(solidList);
+              solidList = grown;
+            }
+            solidList[solidCount++] = row + dx;
+            solidMap[row + dx] = 1;
+          }
         }
       } else {
         const av = Math.abs(v);
@@ -442,12 +581,27 @@ export function scoreBubble(image: GrayImage, grid: LocalGrid, options: ScoreOpt
   // Reported to 0.001: finer digits are scanner noise, and records should not carry them.
   const r3 = (v: number) => Math.round(Math.min(1, Math.max(0, v)) * 1000) / 1000;
   const fill01 = r3(interior);
+  const spot =
+    solidCount > spotLimit
+      ? clearSolid(solidCount)
+      : solidCount
+        ? largestSpot(solidCount, px, lut, stride, win.heightPx, {
+            cx: wx + fracX,
+            cy: wy + fracY,
+            cosT,
+            sinT,
+            oa,
+            ob,
+            extentPx: spotExtentPx,
+          })
+        : 0;
   return {
     fill01,
     outsideInk01: r3(outside),
     inkSpread01: r3(spread),
     speckle01: mSum > 0 ? r3(specks / mSum) : 0,
     residue01: r3((around.median - median) / paper),
+    spot01: spot >= SPOT_MIN_PIXELS && count ? r3(spot / count) : 0,
     streak: hasStreak(win, lut, wx + fracX, wy + fracY, ia, ib, ob),
     centre: { xPx: grid.centre.xPx + bestDx, yPx: grid.centre.yPx + bestDy },
     halfWidthPx: oa,

@@ -185,6 +185,8 @@ export function describeReason(r: AdjudicationReason): string {
       return `speckle in the target in ${r.contestId} for ${r.optionId}: the ink is isolated specks of scan noise, not strokes (fill ${r.fill01.toFixed(3)}, specks ${r.speckle01.toFixed(3)} of it)`;
     case 'faint-residue':
       return `faint residue in the target in ${r.contestId} for ${r.optionId}: the oval is evenly darker than the paper around it, as an erased mark leaves it (${r.residue01.toFixed(3)})`;
+    case 'ink-spot':
+      return `spot of ink in the target in ${r.contestId} for ${r.optionId}: too little to count as a mark, but solid, like a dot where a pen rested (fill ${r.fill01.toFixed(3)}, spot ${r.spot01.toFixed(3)} of the oval)`;
     case 'outline-misplaced':
       return `target outline found ${r.shiftPx} px from where its neighbours put it in ${r.contestId} for ${r.optionId}: read there fill ${r.fill01.toFixed(3)}, where found ${r.firstFill01.toFixed(3)}`;
     case 'blank-ballot':
