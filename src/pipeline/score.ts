@@ -207,9 +207,6 @@ interface Window {
   readonly data: Uint8Array;
   readonly widthPx: number;
   readonly heightPx: number;
-  /** image coordinates of the window's top-left pixel */
-  readonly x0Px: number;
-  readonly y0Px: number;
 }
 
 let windowBuffer = new Uint8Array(64 * 64);
@@ -343,7 +340,7 @@ function windowAround(image: GrayImage, cx: number, cy: number, halfW: number, h
     const from = y * image.widthPx;
     data.set(image.data.subarray(from + sx0, from + sx1), (y - y0) * w + (sx0 - x0));
   }
-  return { data, widthPx: w, heightPx: h, x0Px: x0, y0Px: y0 };
+  return { data, widthPx: w, heightPx: h };
 }
 
 /**
