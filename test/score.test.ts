@@ -59,6 +59,17 @@ function stroke(
     disc(img, from[0] + ((to[0] - from[0]) * i) / n, from[1] + ((to[1] - from[1]) * i) / n, widthPx / 2, 20);
 }
 
+/** A check mark across an oval of outer half-axes a × b centred on `c`: short down-stroke, long up-stroke. */
+function drawCheck(
+  img: GrayImage & { data: Uint8Array },
+  c: { xPx: number; yPx: number },
+  a: number,
+  b: number,
+) {
+  stroke(img, [c.xPx - a * 0.6, c.yPx], [c.xPx - a * 0.1, c.yPx + b * 0.6], 3);
+  stroke(img, [c.xPx - a * 0.1, c.yPx + b * 0.6], [c.xPx + a, c.yPx - b * 1.3], 3);
+}
+
 function ring(img: GrayImage & { data: Uint8Array }, cx: number, cy: number, rx: number, ry: number) {
   for (let i = 0; i < 720; i++) {
     const a = (i / 720) * 2 * Math.PI;
@@ -195,18 +206,7 @@ describe('how the ink lies, and what the interpreter makes of it', async () => {
     const dot = copy();
     disc(dot, g.centre.xPx + 2, g.centre.yPx - 1, 5, 20);
     const check = copy();
-    stroke(
-      check,
-      [g.centre.xPx - a * 0.6, g.centre.yPx],
-      [g.centre.xPx - a * 0.1, g.centre.yPx + b * 0.6],
-      3,
-    );
-    stroke(
-      check,
-      [g.centre.xPx - a * 0.1, g.centre.yPx + b * 0.6],
-      [g.centre.xPx + a, g.centre.yPx - b * 1.3],
-      3,
-    );
+    drawCheck(check, g.centre, a, b);
     const fill = copy();
     fillEllipse(fill, g.centre.xPx, g.centre.yPx, a * 0.9, b * 0.9, 25);
     const sDot = scoreBubble(dot, g);
@@ -235,18 +235,7 @@ describe('how the ink lies, and what the interpreter makes of it', async () => {
     expect(targetIn(read(dot, lenient), t.optionId)?.status).toBe('marked');
 
     const check = copy();
-    stroke(
-      check,
-      [g.centre.xPx - a * 0.6, g.centre.yPx],
-      [g.centre.xPx - a * 0.1, g.centre.yPx + b * 0.6],
-      3,
-    );
-    stroke(
-      check,
-      [g.centre.xPx - a * 0.1, g.centre.yPx + b * 0.6],
-      [g.centre.xPx + a, g.centre.yPx - b * 1.3],
-      3,
-    );
+    drawCheck(check, g.centre, a, b);
     const counted = read(check);
     expect(targetIn(counted, t.optionId)?.status).toBe('marked');
     expect(reasonTypes(counted, t.optionId)).toEqual([]);

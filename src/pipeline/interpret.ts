@@ -35,6 +35,7 @@ import {
 import { readVxQrMetadata, type VxQrMetadata } from './qr-metadata.ts';
 import { gridScaleAt, gridToPixel, type RegisterOk, registerPage } from './register.ts';
 import { BUBBLE, type LocalGrid, scoreBubble, scoreWriteInArea, type TargetScore } from './score.ts';
+import { median } from './timing-marks.ts';
 
 export interface SheetPage extends GrayImage {
   /** resolution the file states, if any */
@@ -359,14 +360,6 @@ function localGrid(grid: RegisterOk['grid'], t: { column: number; row: number })
 /** How many neighbours vote on where a target's outline should be, and how narrowly it is read again. */
 const NEIGHBOURS = 6;
 const REREAD_SEARCH = 0.25;
-
-function median(values: number[]): number {
-  values.sort((a, b) => a - b);
-  const mid = values.length >> 1;
-  return values.length % 2
-    ? (values[mid] as number)
-    : ((values[mid - 1] as number) + (values[mid] as number)) / 2;
-}
 
 /** The outline size of BUBBLE.scales nearest a value. */
 function nearestScale(value: number): number {

@@ -135,7 +135,7 @@ function darknessLut(paper: number): Float32Array {
 }
 
 /** Paper level near a point: a high percentile of a window, robust to the marks themselves. */
-export function paperLevel(image: GrayImage, cx: number, cy: number, halfW: number, halfH: number): number {
+function paperLevel(image: GrayImage, cx: number, cy: number, halfW: number, halfH: number): number {
   return paperAround(image, cx, cy, halfW, halfH).paper;
 }
 
