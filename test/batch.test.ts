@@ -209,6 +209,19 @@ function runCli(args: string[], env: Record<string, string>) {
   });
 }
 
+/** Processes started by the launcher with this pid (found by the environment it gives its child). */
+function childrenOfLauncher(launcherPid: number): string[] {
+  const mark = `BALLOT_TALLY_LAUNCHER_PID=${launcherPid}\0`;
+  return readdirSync('/proc').filter((pid) => {
+    if (!/^\d+$/.test(pid)) return false;
+    try {
+      return readFileSync(`/proc/${pid}/environ`, 'latin1').includes(mark);
+    } catch {
+      return false; // gone meanwhile, or not ours to read
+    }
+  });
+}
+
 const exited = (p: ReturnType<typeof spawn>) =>
   new Promise<number | null>((resolve) => p.on('exit', (code) => resolve(code)));
 
@@ -248,6 +261,15 @@ describe('tally: resume after kill -9', () => {
       }, 20);
     });
     await exited(killed);
+    // On Linux the batch runs in a child of the launcher that was killed (bin/ballot-tally.js): it must
+    // be gone too, without a line written after its launcher died.
+    const journalAtKill = readFileSync(journal, 'utf8');
+    if (process.platform === 'linux') {
+      const child = () => childrenOfLauncher(killed.pid ?? -1);
+      for (let i = 0; i < 100 && child().length > 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(child()).toEqual([]);
+    }
+    expect(readFileSync(journal, 'utf8')).toBe(journalAtKill);
     // Complete lines only (a line torn by the kill is not a finished sheet), less the header.
     const before = readFileSync(journal, 'utf8').split('\n').slice(0, -1).length - 1;
     expect(before).toBeGreaterThanOrEqual(3);

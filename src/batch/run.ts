@@ -39,6 +39,12 @@ export interface RunBatchOptions {
   /** identity of the job (election hash, calibration, options): a journal of another job is not resumed */
   jobKey: string;
   onProgress?: (p: BatchProgress) => void;
+  /**
+   * Asked before each finished sheet is written to the journal: false stops the run there with a
+   * BatchAbandonedError (the command runs in a child of a launcher that was killed: a `--resume` may
+   * already be appending to the same journal).
+   */
+  stillWanted?: () => boolean;
 }
 
 export interface BatchRunResult {
@@ -183,6 +189,10 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchRunResult
           const sheet = todo[next++];
           if (!sheet) break;
           const result = await pool.run({ sheetId: sheet.sheetId, paths: sheet.paths });
+          if (options.stillWanted && !options.stillWanted()) {
+            next = todo.length;
+            throw new BatchAbandonedError('the process that started this run is gone; stopped');
+          }
           const line = Buffer.from(`${JSON.stringify({ type: 'sheet', paths: sheet.paths, result })}\n`);
           appendFileSync(journalPath, line);
           done.set(sheet.sheetId, {
@@ -236,3 +246,6 @@ function markDuplicate(r: ScanResult, seen: Map<string, string>): ScanResult {
 
 /** A problem with the job's configuration (exit code 2), not with a sheet. */
 export class BatchConfigError extends Error {}
+
+/** The run was stopped because nobody waits for it any more (see `stillWanted`). */
+export class BatchAbandonedError extends Error {}

@@ -4,6 +4,8 @@ export interface CliIo {
   stderr: { write(chunk: string): unknown; isTTY?: boolean };
   env: Record<string, string | undefined>;
   cwd: string;
+  /** True once the launcher this process runs under (bin/ballot-tally.js) is gone, e.g. killed. */
+  orphaned?: () => boolean;
 }
 
 /** Exit codes scripts can rely on. */
@@ -17,8 +19,16 @@ export const EXIT = {
 } as const;
 
 export function processIo(): CliIo {
-  return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
+  const io: CliIo = { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
+  const launcherPid = Number(process.env[LAUNCHER_PID_ENV]);
+  // getppid() changes the moment the launcher dies (the kernel re-parents its child), so a check right
+  // before each journal write leaves no window for a line written after a `kill -9` of the launcher
+  if (launcherPid > 0) io.orphaned = () => process.ppid !== launcherPid;
+  return io;
 }
+
+/** Set by bin/ballot-tally.js for the child it runs a batch command in: the launcher's pid. */
+export const LAUNCHER_PID_ENV = 'BALLOT_TALLY_LAUNCHER_PID';
 
 export function printJson(io: CliIo, value: unknown): void {
   io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { listInputs, type Pairing } from '../batch/inputs.ts';
 import { writeOutputs } from '../batch/outputs.ts';
 import { terminalProgress } from '../batch/progress.ts';
-import { BatchConfigError, jobKeyOf, runBatch } from '../batch/run.ts';
+import { BatchAbandonedError, BatchConfigError, jobKeyOf, runBatch } from '../batch/run.ts';
 import { loadCalibration } from '../election/calibration.ts';
 import { defaultWorkerCount } from '../worker/pool.ts';
 import { intFlag, readArgs } from './args.ts';
@@ -114,10 +114,15 @@ export async function runTally(argv: readonly string[], io: CliIo): Promise<numb
       resume: v.resume === true,
       jobKey,
       onProgress: (p) => progress.update(p),
+      ...(io.orphaned ? { stillWanted: () => !io.orphaned?.() } : {}),
     });
   } catch (error) {
     progress.end();
     if (error instanceof BatchConfigError) return usageError(io, [error.message], '');
+    if (error instanceof BatchAbandonedError) {
+      io.stderr.write(`ballot-tally: ${error.message}\n`);
+      return EXIT.attention;
+    }
     throw error;
   }
   progress.end();
