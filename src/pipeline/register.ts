@@ -316,6 +316,13 @@ function walkColumn(
   return { found, length: index + 1, probed };
 }
 
+/**
+ * The longest hole a row of timing marks may have, in pitches: 5 marks in a row torn off, taped over or
+ * not printed. The row must still hold MIN_ROW_MARKS of its 34 marks, and its missing ones are placed
+ * from those around them.
+ */
+const ROW_MAX_STEP = 6;
+
 /** A damaged row (dark area over the border) has at least this many marks in one evenly spaced run. */
 const MIN_DAMAGED_ROW_MARKS = 16;
 /** …and each of its side columns at least this many marks besides its corner. */
@@ -608,8 +615,8 @@ function attempt(
     image,
     s,
   );
-  const topRow = fitRow(topCands, s, 3);
-  const botRow = fitRow(botCands, s, 3);
+  const topRow = fitRow(topCands, s, ROW_MAX_STEP);
+  const botRow = fitRow(botCands, s, ROW_MAX_STEP);
   const MIN_ROW_MARKS = TIMING_MARK_COLUMNS - 4;
   // complete: the chain spans all 34 columns; partial: up to 4 columns short at its ends (corner marks
   // cut by the image edge or torn), to be pinned by the side columns below
