@@ -4,29 +4,20 @@
  * interpreter calls marginal (or scores near its threshold) must be flagged or agree, never counted
  * against it.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { interpretSheet } from '../src/pipeline/interpret.ts';
 import type { InterpretedSheet } from '../src/pipeline/outcome.ts';
+import {
+  checkMarks,
+  expectedImages,
+  markedBySide,
+  nearThreshold,
+  sorted,
+  withoutNear,
+} from './expected-vx.ts';
 import { AMHERST, HAVE_SHARED, HUDSON } from './fixtures.ts';
 import { defaultCalibration, electionAt, pagesOf, spearman } from './helpers.ts';
-
-interface ExpectedMark {
-  contestId: string;
-  optionId?: string;
-  writeInIndex?: number;
-  side: 'front' | 'back';
-  column: number;
-  row: number;
-  score?: number;
-  fillScore?: number;
-  status: 'marked' | 'marginal' | 'unmarked';
-}
-interface ExpectedImage {
-  marks?: ExpectedMark[];
-  votes?: Record<string, string[]>;
-}
 
 const calibration = defaultCalibration();
 
@@ -38,85 +29,6 @@ async function interpretPair(set: string, front: string, back: string): Promise<
   );
   if (out.type !== 'interpreted') throw new Error(`${front}: rejected ${out.reason}: ${out.detail}`);
   return out;
-}
-
-function expectedImages(set: string): Record<string, ExpectedImage> {
-  return (
-    JSON.parse(readFileSync(join(set, 'expected.json'), 'utf8')) as { images: Record<string, ExpectedImage> }
-  ).images;
-}
-
-/** Marked options per contest on one side, as sets for comparison. */
-function markedBySide(sheet: InterpretedSheet, side: 'front' | 'back'): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const t of sheet.targets) {
-    if (t.side !== side || t.status !== 'marked') continue;
-    const list = out[t.contestId] ?? [];
-    if (!list.includes(t.optionId)) list.push(t.optionId);
-    out[t.contestId] = list;
-  }
-  for (const k of Object.keys(out)) out[k]?.sort();
-  return out;
-}
-
-const sorted = (v: Record<string, string[]>) =>
-  Object.fromEntries(Object.entries(v).map(([k, l]) => [k, [...l].sort()]));
-
-/** Options whose reference score sits between the reference thresholds ±25%: either answer is acceptable. */
-function nearThreshold(expected: ExpectedImage, vxMarginal: number, vxDefinite: number): Set<string> {
-  const out = new Set<string>();
-  for (const m of expected.marks ?? []) {
-    const score = m.score ?? m.fillScore ?? 0;
-    if (score >= vxMarginal * 0.75 && score < vxDefinite * 1.25)
-      out.add(`${m.contestId}/${m.optionId ?? `write-in-${m.writeInIndex}`}`);
-  }
-  return out;
-}
-
-function withoutNear(votes: Record<string, string[]>, near: Set<string>): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const [contestId, list] of Object.entries(votes)) {
-    const kept = list.filter((o) => !near.has(`${contestId}/${o}`)).sort();
-    if (kept.length) out[contestId] = kept;
-  }
-  return out;
-}
-
-function checkMarks(
-  sheet: InterpretedSheet,
-  expected: ExpectedImage,
-  side: 'front' | 'back',
-  vxMarginal: number,
-  vxDefinite: number,
-) {
-  const marks = expected.marks ?? [];
-  const ours: number[] = [];
-  const theirs: number[] = [];
-  for (const m of marks) {
-    const optionId = m.optionId ?? `write-in-${m.writeInIndex}`;
-    const t = sheet.targets.find(
-      (x) =>
-        x.side === side &&
-        x.contestId === m.contestId &&
-        x.optionId === optionId &&
-        x.column === m.column &&
-        x.row === m.row,
-    );
-    expect(t, `${m.contestId}/${optionId}`).toBeDefined();
-    if (!t) continue;
-    const score = m.score ?? m.fillScore ?? 0;
-    ours.push(t.fill01);
-    theirs.push(score);
-    const label = `${side} ${m.contestId}/${optionId} theirs ${score.toFixed(3)} ${m.status}, ours ${t.fill01.toFixed(3)} ${t.status}`;
-    // A mark the other interpreter calls marked by less than 25% over its threshold is near its line,
-    // not a definite mark: it must be marked or flagged here.
-    if (m.status === 'marked' && score >= vxDefinite * 1.25) expect(t.status, label).toBe('marked');
-    else if (m.status === 'marked') expect(['marked', 'marginal'], label).toContain(t.status);
-    else if (m.status === 'marginal') expect(['marked', 'marginal'], label).toContain(t.status);
-    else if (score < vxMarginal / 2) expect(t.status, label).toBe('unmarked');
-    else expect(t.status, label).not.toBe('marked');
-  }
-  return { ours, theirs };
 }
 
 describe.skipIf(!HAVE_SHARED)('Hudson (legal, 200 dpi, mark variety)', () => {
