@@ -234,6 +234,16 @@ for (const set of SETS) {
       }
     });
 
+    it('a black-and-white G4 TIFF decodes as 1 bit per sample, a JPEG as 8', async () => {
+      const front = originals.front as Original;
+      const bits = async (bytes: Buffer) => {
+        const d = await decodeImage(bytes);
+        return d.type === 'ok' ? d.bitsPerSample : d.reason;
+      };
+      expect(await bits(await g4(raw(front.gray), 128, front.dpi))).toBe(1);
+      expect(await bits(await jpeg(raw(front.gray), front.dpi, 85))).toBe(8);
+    });
+
     for (const variant of VARIANTS) {
       it(variant.name, async () => {
         const front = originals.front as Original;

@@ -91,7 +91,7 @@ export async function decodeImage(bytes: Uint8Array, maxPages = 2): Promise<Deco
       };
     }
   }
-  const bitsPerSample =
-    meta.depth === 'uchar' && meta.format === 'tiff' && meta.compression?.startsWith('ccitt') ? 1 : 8;
+  // as the file stores it (1 for a black-and-white TIFF, CCITT G3/G4 or not); 8 where sharp does not say
+  const bitsPerSample = meta.bitsPerSample ?? 8;
   return { type: 'ok', format: meta.format ?? 'unknown', pages, bitsPerSample };
 }
