@@ -4,7 +4,7 @@
 // The batch commands run in a child process with glibc's malloc limited to two arenas. Every thread of
 // the worker pool (the workers, libuv's and libvips' threads) otherwise gets an arena of its own, and the
 // freed ~4 MB decoded pages fragment them: 2,715 sheets with two workers peaked at 548 MB RSS, and at
-// 450 MB with MALLOC_ARENA_MAX=2, at the same speed. glibc reads the setting only when a process starts,
+// 450 MB with MALLOC_ARENA_MAX=2, about 2 % slower. glibc reads the setting only when a process starts,
 // hence the child. It exits when this launcher goes (even on kill -9), and writes nothing more once it
 // has gone, so a `--resume` never shares the journal with it. Set MALLOC_ARENA_MAX yourself to skip this.
 import { spawn } from 'node:child_process';
