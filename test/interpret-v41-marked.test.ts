@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp, { type Sharp } from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { interpretSheet, type SheetPage } from '../src/pipeline/interpret.ts';
+import { type InterpretOptions, interpretSheet, type SheetPage } from '../src/pipeline/interpret.ts';
 import type { InterpretedSheet } from '../src/pipeline/outcome.ts';
 import { decodeImage } from '../src/pipeline/preprocess.ts';
 import { HAVE_SHARED, VXQA } from './fixtures.ts';
@@ -17,14 +17,14 @@ import { defaultCalibration, electionAt } from './helpers.ts';
 const STYLE = '2_en';
 const page = (n: number) => join(VXQA, 'png', `${STYLE}-s3y4ua5am2y7-precinct-official-p-${n}.png`);
 
-async function read(buffers: readonly Buffer[]): Promise<InterpretedSheet> {
+async function read(buffers: readonly Buffer[], options: InterpretOptions = {}): Promise<InterpretedSheet> {
   const pages: SheetPage[] = [];
   for (const [imageIndex, bytes] of buffers.entries()) {
     const d = await decodeImage(bytes);
     if (d.type !== 'ok') throw new Error(d.detail);
     for (const [p, decoded] of d.pages.entries()) pages.push({ ...decoded, imageIndex, page: p });
   }
-  const out = interpretSheet(pages, electionAt(join(VXQA, 'election.json')), defaultCalibration());
+  const out = interpretSheet(pages, electionAt(join(VXQA, 'election.json')), defaultCalibration(), options);
   if (out.type !== 'interpreted') throw new Error(`rejected: ${out.reason}: ${out.detail}`);
   return out;
 }
@@ -90,6 +90,13 @@ describe.skipIf(!HAVE_SHARED)('a VotingWorks v4.1 ballot with marks drawn in', (
       .composite([{ input: Buffer.from(svg) }])
       .png()
       .toBuffer();
+  });
+
+  it('a ballot style given for sheets without metadata does not override the QR code read', async () => {
+    const sheet = await read([marked, back], { ballotStyleId: '1_en' });
+    expect(sheet.ballotStyleId).toBe(STYLE);
+    for (const [contestId, optionId] of expected)
+      expect(sheet.contests.find((c) => c.contestId === contestId)?.votes, contestId).toEqual([optionId]);
   });
 
   for (const [name, scan] of SCANS) {

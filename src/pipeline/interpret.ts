@@ -46,7 +46,10 @@ export interface SheetPage extends GrayImage {
 }
 
 export interface InterpretOptions {
-  /** sheets of a single-style election need no metadata; others can be told their style */
+  /**
+   * The ballot style of a sheet whose own metadata is missing or unreadable (sheets of a single-style
+   * election need none); a style read from the sheet wins over it.
+   */
   readonly ballotStyleId?: string;
   /** adjudication reasons that send a sheet to review (default DEFAULT_REVIEW_REASONS) */
   readonly reviewReasons?: readonly AdjudicationReasonType[];
@@ -229,7 +232,9 @@ function identify(
     sheetNumber = found?.sheetNumber ?? 1;
     precinctNumber = front.meta.batchOrPrecinctNumber;
   }
-  if (options.ballotStyleId) ballotStyleId = options.ballotStyleId;
+  // the style the caller gives is for sheets that do not say theirs: a QR code or card number read from
+  // the sheet wins over it (a batch given one style can hold a sheet of another)
+  if (!ballotStyleId && options.ballotStyleId) ballotStyleId = options.ballotStyleId;
   if (!ballotStyleId) {
     const only = sheets.length === 1 ? sheets[0] : undefined;
     if (!only) {
