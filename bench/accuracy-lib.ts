@@ -304,7 +304,9 @@ export function scoreAccuracy(pairs: Iterable<ScoredPair>): AccuracyReport {
           T.clearWrong++;
           kind.clearWrong++;
           T.clearWrongCases.push(targetCase(truth, t, o));
-        } else if (status === 'marginal') {
+        } else if (status === 'marginal' || flaggedByReason.has(`${t.contestId}|${t.optionId}`)) {
+          // sent to a person for no good reason: by its fill, or by a reason (ink around it, a write-in
+          // line with ink but no mark, residue…)
           T.clearFlagged++;
           kind.clearFlagged++;
           T.clearFlaggedCases.push(targetCase(truth, t, o));

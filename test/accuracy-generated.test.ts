@@ -83,9 +83,10 @@ describe('scoring against the truth', () => {
     const dot = target({ optionId: 'd', row: 8, kind: 'hesitation-dot', intended: false, ambiguous: true });
     const circle = target({ optionId: 'e', row: 9, kind: 'circle', ambiguous: true });
     const faint = target({ optionId: 'f', row: 10, kind: 'light-pencil', ambiguous: true });
+    const stray = target({ optionId: 'g', row: 11, kind: 'none', intended: false });
     const r: AccuracyReport = scoreAccuracy([
       {
-        truth: truthOf([full, missed, blank, dot, circle, faint]),
+        truth: truthOf([full, missed, blank, dot, circle, faint, stray]),
         outcome: sheet(
           [
             ours(full, 'marked', 0.8),
@@ -94,17 +95,22 @@ describe('scoring against the truth', () => {
             ours(dot, 'marginal', 0.09),
             ours(circle, 'unmarked', 0),
             ours(faint, 'unmarked', 0.03),
+            ours(stray, 'unmarked', 0),
           ],
-          [{ type: 'mark-outside-target', contestId: 'c', optionId: 'e', outsideInk01: 0.3 }],
+          [
+            { type: 'mark-outside-target', contestId: 'c', optionId: 'e', outsideInk01: 0.3 },
+            // a clear blank sent to a person by a reason is wrongly flagged too
+            { type: 'mark-outside-target', contestId: 'c', optionId: 'g', outsideInk01: 0.1 },
+          ],
         ),
       },
       { truth: truthOf([full]), outcome: { type: 'rejected', reason: 'no-timing-marks', detail: 'x' } },
     ]);
-    expect(r.targets.clear).toBe(3);
+    expect(r.targets.clear).toBe(4);
     expect(r.targets.clearWrong).toBe(1);
     expect(r.targets.clearWrongCases[0]).toMatchObject({ optionId: 'b', kind: 'check', status: 'unmarked' });
-    expect(r.targets.clearFlagged).toBe(1);
-    expect(r.targets.clearFlaggedRate).toBeCloseTo(1 / 3);
+    expect(r.targets.clearFlagged).toBe(2);
+    expect(r.targets.clearFlaggedRate).toBeCloseTo(2 / 4);
     expect(r.targets.ambiguous).toBe(3);
     expect(r.targets.ambiguousFlagged).toBe(2);
     expect(r.targets.ambiguousUnflaggedCases.map((c) => c.optionId)).toEqual(['f']);
