@@ -169,6 +169,23 @@ describe('tally: a bad-input corpus is reported file by file and the batch compl
   });
 });
 
+describe('tally: files that are not ballot images', () => {
+  it('are named on stderr, counted in summary.txt and listed in --json and manifest.json', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bt-ignored-'));
+    copyDemo(join(dir, 'in'), 1);
+    writeFileSync(join(dir, 'in', 'scanner-log.pdf'), '%PDF-1.4\n');
+    const io = capture();
+    const out = join(dir, 'out');
+    await main(['tally', join(dir, 'in'), '--election', ELECTION, '--out', out, '--json'], io);
+    expect(io.err()).toMatch(/1 file\(s\) among the inputs are not read[\s\S]*scanner-log\.pdf/);
+    const summary = JSON.parse(io.out()) as { counts: { inputs: number }; ignored: { path: string }[] };
+    expect(summary.counts.inputs).toBe(1);
+    expect(summary.ignored.map((f) => f.path.split('/').pop())).toEqual(['scanner-log.pdf']);
+    expect(readFileSync(join(out, 'summary.txt'), 'utf8')).toContain('Files not read: 1 ');
+    expect(readFileSync(join(out, 'manifest.json'), 'utf8')).toContain('scanner-log.pdf');
+  });
+});
+
 describe('tally: deterministic outputs', () => {
   it('1 and 2 workers give byte-identical outputs', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bt-det-'));

@@ -30,6 +30,8 @@ export interface WriteOutputsOptions {
 
 export interface BatchSummary {
   counts: Tally['sheets'];
+  /** input files that are not ballot images, with why (also in manifest.json) */
+  ignored: { path: string; reason: string }[];
   contests: {
     contestId: string;
     title: string;
@@ -158,10 +160,17 @@ export async function writeOutputs(
   json('review.json', review);
   json('rejected.json', rejected);
   json('tally.json', t);
-  const summaryText = writeTallyReports({ outDir: o.outDir, election: o.election, tally: t, generatedDate });
+  const summaryText = writeTallyReports({
+    outDir: o.outDir,
+    election: o.election,
+    tally: t,
+    generatedDate,
+    ignoredFiles: o.listing.ignored.length,
+  });
 
   const summary: BatchSummary = {
     counts: t.sheets,
+    ignored: o.listing.ignored,
     contests: t.contests.map((c) => ({
       contestId: c.contestId,
       title: c.title,

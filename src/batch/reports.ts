@@ -13,6 +13,8 @@ export interface TallyReportInput {
   election: Election;
   tally: Tally;
   generatedDate: Date;
+  /** input files that are not ballot images, for the summary */
+  ignoredFiles?: number;
 }
 
 /** Writes tally.csv, results.json and summary.txt; returns the summary text. */
@@ -24,7 +26,7 @@ export function writeTallyReports(input: TallyReportInput): string {
     generatedDate: input.generatedDate,
   });
   writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-  const text = summaryText(election, tally);
+  const text = summaryText(election, tally, { ignoredFiles: input.ignoredFiles ?? 0 });
   writeFileSync(join(outDir, 'summary.txt'), text);
   return text;
 }

@@ -91,6 +91,13 @@ export async function runTally(argv: readonly string[], io: CliIo): Promise<numb
 
   const outDir = resolve(io.cwd, v.out as string);
   const json = v.json === true;
+  if (listing.ignored.length) {
+    const shown = listing.ignored.slice(0, 5).map((f) => `  ${f.path}: ${f.reason}`);
+    const more = listing.ignored.length - shown.length;
+    io.stderr.write(
+      `ballot-tally: ${listing.ignored.length} file(s) among the inputs are not read (listed in manifest.json):\n${shown.join('\n')}\n${more > 0 ? `  … and ${more} more\n` : ''}`,
+    );
+  }
   const progress = terminalProgress(io.stderr, !json);
   // The worker count is left out: it must not change a byte of the outputs.
   const options = { pairing, ballotStyleId: ballotStyleId ?? null };

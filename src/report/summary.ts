@@ -31,7 +31,14 @@ function contestBlock(c: ContestTally): string[] {
   return lines;
 }
 
-export function summaryText(election: Election, tally: Tally): string {
+export function summaryText(
+  election: Election,
+  tally: Tally,
+  notes: {
+    /** files found among the inputs that are not ballot images (listed in manifest.json) */
+    ignoredFiles?: number;
+  } = {},
+): string {
   const s = tally.sheets;
   const lines = [
     `${election.title} — ${election.state ? `${election.jurisdiction}, ${election.state}` : election.jurisdiction} (${election.date.slice(0, 10)})`,
@@ -41,6 +48,10 @@ export function summaryText(election: Election, tally: Tally): string {
   ];
   const reasons = Object.entries(s.rejectedByReason);
   if (reasons.length) lines.push(`Rejected: ${reasons.map(([r, n]) => `${r} ${n}`).join(', ')}`);
+  if (notes.ignoredFiles)
+    lines.push(
+      `Files not read: ${notes.ignoredFiles} (not ballot images by their names; listed under "ignored" in manifest.json)`,
+    );
   lines.push(`Blank ballots: ${s.blankBallots}`);
   lines.push('Votes on sheets needing review are counted as read; rejected sheets count nothing.');
   for (const c of tally.contests) lines.push('', ...contestBlock(c));
