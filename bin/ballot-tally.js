@@ -23,6 +23,10 @@ if (
     stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, MALLOC_ARENA_MAX: '2', [LAUNCHER_PID_ENV]: String(process.pid) },
   });
+  child.on('error', (error) => {
+    process.stderr.write(`ballot-tally: could not start the batch process (${error.message})\n`);
+    process.exit(2);
+  });
   const forward = (signal) => () => child.kill(signal);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, forward(signal));
   child.on('exit', (code, signal) => {

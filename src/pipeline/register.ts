@@ -317,9 +317,9 @@ function walkColumn(
 }
 
 /**
- * The longest hole a row of timing marks may have, in pitches: 5 marks in a row torn off, taped over or
- * not printed. The row must still hold MIN_ROW_MARKS of its 34 marks, and its missing ones are placed
- * from those around them.
+ * The longest step between two found marks of a row, in pitches: a hole of marks torn off, taped over or
+ * not printed. The row must still hold MIN_ROW_MARKS (30) of its 34 marks, so a complete row may miss at
+ * most 4 in all; the missing ones are placed from those around them.
  */
 const ROW_MAX_STEP = 6;
 
