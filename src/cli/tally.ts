@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { extname, resolve } from 'node:path';
 import { listInputs, type Pairing } from '../batch/inputs.ts';
 import { writeOutputs } from '../batch/outputs.ts';
 import { terminalProgress } from '../batch/progress.ts';
@@ -39,6 +39,20 @@ multi-page TIFF is one sheet, and other images pair in name order.
 Exit codes: 0 every sheet recorded; 1 some need review or were rejected; 2 bad usage.
 Timestamps in the outputs come from SOURCE_DATE_EPOCH when it is set.
 `;
+
+/** One line on the files that are not read: their names when few, else how many of each kind. */
+function ignoredLine(ignored: readonly { path: string }[]): string {
+  const byKind = new Map<string, number>();
+  for (const f of ignored) {
+    const kind = extname(f.path).toLowerCase() || 'no extension';
+    byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
+  }
+  const what =
+    ignored.length <= 3
+      ? ignored.map((f) => f.path).join(', ')
+      : [...byKind].map(([kind, n]) => `${n} ${kind}`).join(', ');
+  return `${ignored.length} file(s) among the inputs are not ballot images and are not read (${what}; listed in manifest.json)`;
+}
 
 export async function runTally(argv: readonly string[], io: CliIo): Promise<number> {
   const args = readArgs(argv, {
@@ -91,13 +105,7 @@ export async function runTally(argv: readonly string[], io: CliIo): Promise<numb
 
   const outDir = resolve(io.cwd, v.out as string);
   const json = v.json === true;
-  if (listing.ignored.length) {
-    const shown = listing.ignored.slice(0, 5).map((f) => `  ${f.path}: ${f.reason}`);
-    const more = listing.ignored.length - shown.length;
-    io.stderr.write(
-      `ballot-tally: ${listing.ignored.length} file(s) among the inputs are not read (listed in manifest.json):\n${shown.join('\n')}\n${more > 0 ? `  … and ${more} more\n` : ''}`,
-    );
-  }
+  if (listing.ignored.length) io.stderr.write(`ballot-tally: ${ignoredLine(listing.ignored)}\n`);
   const progress = terminalProgress(io.stderr, !json);
   // The worker count is left out: it must not change a byte of the outputs.
   const options = { pairing, ballotStyleId: ballotStyleId ?? null };
