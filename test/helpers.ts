@@ -21,13 +21,22 @@ export function defaultCalibration() {
 }
 
 export async function pagesOf(paths: readonly string[]): Promise<SheetPage[]> {
+  return pagesOfBytes(
+    paths.map((p) => readFileSync(p)),
+    paths,
+  );
+}
+
+/** The pages of a sheet from its images' bytes, decoded as the batch worker decodes files. */
+export async function pagesOfBytes(
+  images: readonly Uint8Array[],
+  names: readonly string[] = images.map((_, i) => `image ${i + 1}`),
+): Promise<SheetPage[]> {
   const pages: SheetPage[] = [];
-  for (const [imageIndex, path] of paths.entries()) {
-    const d = await decodeImage(readFileSync(path));
-    if (d.type !== 'ok') throw new Error(`${path}: ${d.detail}`);
-    d.pages.forEach((p, page) => {
-      pages.push({ ...p, imageIndex, page });
-    });
+  for (const [imageIndex, bytes] of images.entries()) {
+    const d = await decodeImage(bytes);
+    if (d.type !== 'ok') throw new Error(`${names[imageIndex]}: ${d.detail}`);
+    for (const [page, p] of d.pages.entries()) pages.push({ ...p, imageIndex, page });
   }
   return pages;
 }

@@ -1,9 +1,10 @@
 /**
  * The real VotingWorks scans as other scanners and printers would have made them: each marked sheet of
- * Hudson and Amherst is turned into a black-and-white G4 TIFF at three thresholds, resampled to 150 and
- * 300 dpi, rotated, darkened and lightened, shifted on a grey scanner background, saved as a poor JPEG,
- * printed a little smaller, stretched by the feed, and has timing marks painted out; each version is
- * decoded like a file and judged against the other interpreter's results for the original scan.
+ * Hudson and Amherst is turned into a black-and-white G4 TIFF at three thresholds and at 150, 300 and 600
+ * dpi, into gray JPEG at 150 and 300 dpi and at quality 25, skewed up to 6°, turned upside down, darkened
+ * and lightened, shifted on a gray scanner backing, printed a little smaller, and has timing marks painted
+ * out; each version is decoded like a file and judged against the other interpreter's results for the
+ * original scan.
  *
  * Hudson's marks include thin checks and slashes that the other interpreter scores just under its
  * marginal threshold (0.035–0.048) and we flag as marginal on the original. Grey edges widen them
@@ -16,7 +17,7 @@ import { join } from 'node:path';
 import sharp, { type Sharp } from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { GrayImage, PointPx } from '../src/image.ts';
-import { interpretSheet, type SheetPage } from '../src/pipeline/interpret.ts';
+import { interpretSheet } from '../src/pipeline/interpret.ts';
 import type { InterpretedSheet } from '../src/pipeline/outcome.ts';
 import { decodeImage } from '../src/pipeline/preprocess.ts';
 import { type RegisterOk, registerPage } from '../src/pipeline/register.ts';
@@ -30,7 +31,7 @@ import {
   withoutNear,
 } from './expected-vx.ts';
 import { AMHERST, HAVE_SHARED, HUDSON } from './fixtures.ts';
-import { defaultCalibration, electionAt, spearman } from './helpers.ts';
+import { defaultCalibration, electionAt, pagesOfBytes, spearman } from './helpers.ts';
 
 interface Original {
   gray: GrayImage;
@@ -145,19 +146,21 @@ const VARIANTS: Variant[] = [
     grey: false,
     make: async (p) => g4(sharp(await resized(p, 1.5).png().toBuffer()), 128, p.dpi * 1.5),
   },
+  {
+    name: 'black-and-white G4 TIFF at 600 dpi',
+    grey: false,
+    make: async (p) => g4(sharp(await resized(p, 3).png().toBuffer()), 128, p.dpi * 3),
+  },
   { name: 'grey JPEG at 150 dpi', grey: true, make: (p) => jpeg(resized(p, 0.75), (p.dpi * 3) / 4, 85) },
   { name: 'grey JPEG at 300 dpi', grey: true, make: (p) => jpeg(resized(p, 1.5), p.dpi * 1.5, 85) },
   { name: 'JPEG quality 25', grey: true, make: (p) => jpeg(raw(p.gray), p.dpi, 25) },
-  {
-    name: 'skewed +2.5°',
-    grey: true,
-    make: (p) => png(raw(p.gray).rotate(2.5, { background: WHITE }), p.dpi),
-  },
-  {
-    name: 'skewed −2.5°',
-    grey: true,
-    make: (p) => png(raw(p.gray).rotate(-2.5, { background: WHITE }), p.dpi),
-  },
+  ...[2.5, -2.5, 6, -6].map(
+    (deg): Variant => ({
+      name: `skewed ${deg > 0 ? '+' : '−'}${Math.abs(deg)}°`,
+      grey: true,
+      make: (p) => png(raw(p.gray).rotate(deg, { background: WHITE }), p.dpi),
+    }),
+  ),
   {
     name: 'skewed +2.5°, then black-and-white',
     grey: false,
@@ -202,16 +205,6 @@ const VARIANTS: Variant[] = [
 
 const calibration = defaultCalibration();
 
-async function pagesOfBuffers(buffers: readonly Buffer[]): Promise<SheetPage[]> {
-  const pages: SheetPage[] = [];
-  for (const [imageIndex, bytes] of buffers.entries()) {
-    const d = await decodeImage(bytes);
-    if (d.type !== 'ok') throw new Error(`image ${imageIndex}: ${d.detail}`);
-    for (const [page, p] of d.pages.entries()) pages.push({ ...p, imageIndex, page });
-  }
-  return pages;
-}
-
 const SETS = [
   { name: 'Hudson', dir: HUDSON, ballotStyleId: 'card-number-54', votesExact: false },
   { name: 'Amherst', dir: AMHERST, ballotStyleId: 'card-number-3', votesExact: true },
@@ -249,7 +242,7 @@ for (const set of SETS) {
         const front = originals.front as Original;
         const back = originals.back as Original;
         const out = interpretSheet(
-          await pagesOfBuffers([await variant.make(front), await variant.make(back)]),
+          await pagesOfBytes([await variant.make(front), await variant.make(back)]),
           electionAt(join(set.dir, 'election.json')),
           calibration,
         );

@@ -8,22 +8,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp, { type Sharp } from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type InterpretOptions, interpretSheet, type SheetPage } from '../src/pipeline/interpret.ts';
+import { type InterpretOptions, interpretSheet } from '../src/pipeline/interpret.ts';
 import type { InterpretedSheet } from '../src/pipeline/outcome.ts';
-import { decodeImage } from '../src/pipeline/preprocess.ts';
 import { HAVE_SHARED, VXQA } from './fixtures.ts';
-import { defaultCalibration, electionAt } from './helpers.ts';
+import { defaultCalibration, electionAt, pagesOfBytes } from './helpers.ts';
 
 const STYLE = '2_en';
 const page = (n: number) => join(VXQA, 'png', `${STYLE}-s3y4ua5am2y7-precinct-official-p-${n}.png`);
 
 async function read(buffers: readonly Buffer[], options: InterpretOptions = {}): Promise<InterpretedSheet> {
-  const pages: SheetPage[] = [];
-  for (const [imageIndex, bytes] of buffers.entries()) {
-    const d = await decodeImage(bytes);
-    if (d.type !== 'ok') throw new Error(d.detail);
-    for (const [p, decoded] of d.pages.entries()) pages.push({ ...decoded, imageIndex, page: p });
-  }
+  const pages = await pagesOfBytes(buffers);
   const out = interpretSheet(pages, electionAt(join(VXQA, 'election.json')), defaultCalibration(), options);
   if (out.type !== 'interpreted') throw new Error(`rejected: ${out.reason}: ${out.detail}`);
   return out;
