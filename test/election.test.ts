@@ -191,9 +191,9 @@ describe('election definition errors: one message per problem, with path and val
     vx.title = 5;
     expect(importErrors(vx)).toEqual(['Expected string for title but received 5 of type number']);
     const vx2 = minimalVxf();
-    vx2.ballotLayout.paperSize = 'custom-8.5x17';
+    vx2.ballotLayout.paperSize = 'custom-8.5x16';
     expect(importErrors(vx2)).toEqual([
-      'Expected one of "letter", "legal" for ballotLayout.paperSize but received "custom-8.5x17" of type string',
+      'Expected one of "letter", "legal", "custom-8.5x17", "custom-8.5x18", "custom-8.5x19", "custom-8.5x20", "custom-8.5x21", "custom-8.5x22" for ballotLayout.paperSize but received "custom-8.5x16" of type string',
     ]);
     const notJson = importVxf('{');
     expect(notJson.ok ? [] : notJson.errors[0]).toMatch(

@@ -6,13 +6,48 @@
 import { z } from 'zod';
 import { parseWith, type Result } from './result.ts';
 
-export const PAPER_GRIDS = {
-  letter: { columns: 34, rows: 41, widthIn: 8.5, heightIn: 11 },
-  legal: { columns: 34, rows: 53, widthIn: 8.5, heightIn: 14 },
-} as const;
-
-export const PaperSizeSchema = z.enum(['letter', 'legal']);
+/**
+ * The paper sizes of VotingWorks' hand-marked ballots (VXF `ballotLayout.paperSize`), all 8.5 in wide.
+ * Their timing-mark grid has 4 marks per inch: 34 columns, and 4 × length − 3 rows (letter 41, legal 53,
+ * 8.5 × 17 in 65, … 8.5 × 22 in 85), as on AccuVote ballots of the same lengths.
+ */
+export const PAPER_SIZES = [
+  'letter',
+  'legal',
+  'custom-8.5x17',
+  'custom-8.5x18',
+  'custom-8.5x19',
+  'custom-8.5x20',
+  'custom-8.5x21',
+  'custom-8.5x22',
+] as const;
+export const PaperSizeSchema = z.enum(PAPER_SIZES);
 export type PaperSize = z.infer<typeof PaperSizeSchema>;
+
+export interface PaperGrid {
+  readonly columns: number;
+  readonly rows: number;
+  readonly widthIn: number;
+  readonly heightIn: number;
+}
+
+const PAPER_HEIGHT_IN: Readonly<Record<PaperSize, number>> = {
+  letter: 11,
+  legal: 14,
+  'custom-8.5x17': 17,
+  'custom-8.5x18': 18,
+  'custom-8.5x19': 19,
+  'custom-8.5x20': 20,
+  'custom-8.5x21': 21,
+  'custom-8.5x22': 22,
+};
+
+export const PAPER_GRIDS: Readonly<Record<PaperSize, PaperGrid>> = Object.fromEntries(
+  PAPER_SIZES.map((p) => {
+    const heightIn = PAPER_HEIGHT_IN[p];
+    return [p, { columns: 34, rows: 4 * heightIn - 3, widthIn: 8.5, heightIn }];
+  }),
+) as Record<PaperSize, PaperGrid>;
 
 export const SideSchema = z.enum(['front', 'back']);
 export type Side = z.infer<typeof SideSchema>;

@@ -18,6 +18,8 @@ import {
   type Election,
   type GridRect,
   PAPER_GRIDS,
+  PAPER_SIZES,
+  PaperSizeSchema,
   parseElection,
   type SheetSideLayout,
   type Side,
@@ -148,15 +150,16 @@ export function importVxf(bytes: Uint8Array | string): Result<ImportedElection> 
 function convert(vx: VxElection, sha256: string): Result<ImportedElection> {
   const warnings: string[] = [];
   const errors: string[] = [];
-  const paper = vx.ballotLayout.paperSize;
-  if (paper !== 'letter' && paper !== 'legal') {
+  const paperParsed = PaperSizeSchema.safeParse(vx.ballotLayout.paperSize);
+  if (!paperParsed.success) {
     return {
       ok: false,
       errors: [
-        `Expected one of "letter", "legal" for ballotLayout.paperSize but received "${paper}" of type string`,
+        `Expected one of ${PAPER_SIZES.map((p) => `"${p}"`).join(', ')} for ballotLayout.paperSize but received "${vx.ballotLayout.paperSize}" of type string`,
       ],
     };
   }
+  const paper = paperParsed.data;
   const grid = { columns: PAPER_GRIDS[paper].columns, rows: PAPER_GRIDS[paper].rows };
 
   const contests: Contest[] = vx.contests.map((c) => {

@@ -7,8 +7,8 @@
 import sharp, { type Metadata } from 'sharp';
 import type { GrayImage } from '../image.ts';
 
-/** 600 dpi legal is 5100 × 8400 = 43 Mpx; anything far beyond is not a ballot scan. */
-export const MAX_INPUT_PIXELS = 60_000_000;
+/** 600 dpi of the longest ballot paper (8.5 × 22 in) is 5100 × 13200 = 67 Mpx; anything beyond is not a ballot scan. */
+export const MAX_INPUT_PIXELS = 72_000_000;
 /** 100 dpi letter is 850 × 1100; smaller cannot hold readable timing marks. */
 export const MIN_SIDE_PX = 600;
 

@@ -5,6 +5,7 @@
  * See src/cv/README.md for the algorithm.
  */
 import { type Blob, clipRect, findDarkBlobs, findDarkBlobsSimd, type RectPx } from '../cv/index.ts';
+import { PAPER_GRIDS, PAPER_SIZES, type PaperSize } from '../election/election.ts';
 import type { GrayImage, PointPx } from '../image.ts';
 import {
   completeFromOther,
@@ -19,9 +20,8 @@ import {
   probeMark,
 } from './timing-marks.ts';
 
+export type { PaperSize } from '../election/election.ts';
 export { type FittedGrid, type GridScale, gridScaleAt, gridToPixel } from './timing-marks.ts';
-
-export type PaperSize = 'letter' | 'legal';
 
 export interface RegisterOptions {
   /** scan resolution if known (otherwise estimated from the image width, then from the mark pitch) */
@@ -90,7 +90,9 @@ export interface RegisterUnreadable {
 export type RegisterResult = RegisterOk | RegisterUnreadable;
 
 export const TIMING_MARK_COLUMNS = 34;
-export const TIMING_MARK_ROWS: Readonly<Record<PaperSize, number>> = { letter: 41, legal: 53 };
+export const TIMING_MARK_ROWS: Readonly<Record<PaperSize, number>> = Object.fromEntries(
+  PAPER_SIZES.map((p) => [p, PAPER_GRIDS[p].rows]),
+) as Record<PaperSize, number>;
 const PAPER_WIDTH_IN = 8.5;
 
 /** Blob provider: dark blobs whose centre lies in a rectangle. */
@@ -774,8 +776,7 @@ function attempt(
   const lengths = [walk0.length, walk1.length];
   let rows: number;
   let paper: PaperSize;
-  const valid = (n: number): PaperSize | undefined =>
-    n === TIMING_MARK_ROWS.letter ? 'letter' : n === TIMING_MARK_ROWS.legal ? 'legal' : undefined;
+  const valid = (n: number): PaperSize | undefined => PAPER_SIZES.find((p) => TIMING_MARK_ROWS[p] === n);
   if (options.paper) {
     paper = options.paper;
     rows = TIMING_MARK_ROWS[paper];
@@ -801,7 +802,7 @@ function attempt(
     if (!p) {
       return unreadable(
         'wrong-paper-size',
-        `side columns have ${lengths.join(' and ')} timing marks; expected ${TIMING_MARK_ROWS.letter} (letter) or ${TIMING_MARK_ROWS.legal} (legal)`,
+        `side columns have ${lengths.join(' and ')} timing marks; expected ${PAPER_SIZES.map((p) => `${TIMING_MARK_ROWS[p]} (${p})`).join(', ')}`,
       );
     }
     paper = p;
