@@ -3,8 +3,8 @@
  * Hudson and Amherst is turned into a black-and-white G4 TIFF at three thresholds and at 150, 300 and 600
  * dpi, into gray JPEG at 150 and 300 dpi and at quality 25, skewed up to 6°, turned upside down, darkened
  * and lightened, shifted on a gray scanner backing, printed a little smaller, and has timing marks painted
- * out; each version is decoded like a file and judged against the other interpreter's results for the
- * original scan.
+ * out; it is saved sideways, placed on a longer or wider scan, and cropped at the sides; each version is
+ * decoded like a file and judged against the other interpreter's results for the original scan.
  *
  * Hudson's marks include thin checks and slashes that the other interpreter scores just under its
  * marginal threshold (0.035–0.048) and we flag as marginal on the original. Grey edges widen them
@@ -41,6 +41,8 @@ interface Original {
 }
 
 const WHITE = { r: 255, g: 255, b: 255, alpha: 1 };
+const BLACK = { r: 0, g: 0, b: 0, alpha: 1 };
+const DARK = { r: 40, g: 40, b: 40, alpha: 1 };
 const raw = (img: GrayImage) =>
   sharp(img.data, { raw: { width: img.widthPx, height: img.heightPx, channels: 1 } }).toColourspace('b-w');
 const png = (s: Sharp, dpi: number) => s.toColourspace('b-w').withDensity(dpi).png().toBuffer();
@@ -106,6 +108,14 @@ async function printedAt(p: Original, factor: number): Promise<Buffer> {
     }),
     p.dpi,
   );
+}
+
+/** The page with strips cut off its sides (inches), as a scanner narrower than the paper saves it. */
+function cropped(p: Original, cutIn: { left?: number; right?: number }): Promise<Buffer> {
+  const left = Math.round((cutIn.left ?? 0) * p.dpi);
+  const right = Math.round((cutIn.right ?? 0) * p.dpi);
+  const region = { left, top: 0, width: p.gray.widthPx - left - right, height: p.gray.heightPx };
+  return png(raw(p.gray).extract(region), p.dpi);
 }
 
 /** A scanner with a grey backing that caught the page 30 px late on both axes. */
@@ -201,6 +211,49 @@ const VARIANTS: Variant[] = [
         true,
       ),
   },
+  // where the scanner put the page in its image, and how it saved it
+  {
+    name: 'saved sideways (a quarter turn clockwise)',
+    grey: false,
+    make: (p) => png(raw(p.gray).rotate(90), p.dpi),
+  },
+  {
+    name: 'saved sideways (a quarter turn anticlockwise)',
+    grey: false,
+    make: (p) => png(raw(p.gray).rotate(270), p.dpi),
+  },
+  {
+    name: 'on a longer scan: 2 in of black below the page',
+    grey: false,
+    make: (p) => png(raw(p.gray).extend({ bottom: 2 * p.dpi, background: BLACK }), p.dpi),
+  },
+  {
+    name: 'on a wider scan: 0.3 in of dark backing at each side',
+    grey: false,
+    make: (p) => {
+      const side = Math.round(0.3 * p.dpi);
+      return png(
+        raw(p.gray).extend({ left: side, right: side, top: 20, bottom: 20, background: DARK }),
+        p.dpi,
+      );
+    },
+  },
+  {
+    name: 'cropped 0.12 in at each side (both side columns cut in half)',
+    grey: false,
+    make: (p) => cropped(p, { left: 0.12, right: 0.12 }),
+  },
+  {
+    name: 'cropped 0.3 in at the left (a whole side column gone)',
+    grey: false,
+    make: (p) => cropped(p, { left: 0.3 }),
+  },
+  { name: 'grey JPEG at 240 dpi', grey: true, make: (p) => jpeg(resized(p, 1.2), p.dpi * 1.2, 85) },
+  {
+    name: 'black-and-white G4 TIFF at 400 dpi',
+    grey: false,
+    make: async (p) => g4(sharp(await resized(p, 2).png().toBuffer()), 128, p.dpi * 2),
+  },
 ];
 
 const calibration = defaultCalibration();
@@ -235,6 +288,38 @@ for (const set of SETS) {
       };
       expect(await bits(await g4(raw(front.gray), 128, front.dpi))).toBe(1);
       expect(await bits(await jpeg(raw(front.gray), front.dpi, 85))).toBe(8);
+    });
+
+    it('a page saved sideways is turned upright on decoding, and the sheet says so', async () => {
+      const front = originals.front as Original;
+      const d = await decodeImage(await png(raw(front.gray).rotate(270), front.dpi));
+      if (d.type !== 'ok') expect.fail(d.detail);
+      const page = d.pages[0];
+      expect([page?.widthPx, page?.heightPx, page?.turnedSideways]).toEqual([
+        front.gray.widthPx,
+        front.gray.heightPx,
+        true,
+      ]);
+      const upright = await decodeImage(await png(raw(front.gray), front.dpi));
+      expect(upright.type === 'ok' && upright.pages[0]?.turnedSideways).toBe(false);
+      const out = interpretSheet(
+        await pagesOfBytes([
+          await png(raw(front.gray).rotate(90), front.dpi),
+          await png(raw((originals.back as Original).gray), front.dpi),
+        ]),
+        electionAt(join(set.dir, 'election.json')),
+        calibration,
+      );
+      if (out.type !== 'interpreted') expect.fail(`rejected: ${out.reason}: ${out.detail}`);
+      const sideways = (w: readonly string[]) => w.filter((x) => x.includes('sideways'));
+      expect(out.pages.map((p) => [p.side, sideways(p.warnings), p.rotated180])).toEqual([
+        [
+          'front',
+          ['the image holds the page sideways (wider than tall): it was turned a quarter turn to read it'],
+          true,
+        ],
+        ['back', [], false],
+      ]);
     });
 
     for (const variant of VARIANTS) {

@@ -43,6 +43,8 @@ export interface SheetPage extends GrayImage {
   /** which input image it came from (0, 1) and which page of it */
   readonly imageIndex: number;
   readonly page: number;
+  /** the file held the page sideways and decoding turned it (see `DecodedPage.turnedSideways`) */
+  readonly turnedSideways?: boolean;
 }
 
 export interface InterpretOptions {
@@ -650,7 +652,13 @@ export function interpretSheet(
       dpi: pageDpi(p.page, election),
       rotated180: p.reg.rotated180,
       marksInferred: p.reg.marksInferred,
-      warnings: [...p.reg.warnings, ...metadataWarnings(p.meta)],
+      warnings: [
+        ...(p.page.turnedSideways
+          ? ['the image holds the page sideways (wider than tall): it was turned a quarter turn to read it']
+          : []),
+        ...p.reg.warnings,
+        ...metadataWarnings(p.meta),
+      ],
       timingMarksPx: {
         left: p.reg.grid.left.map(roundPoint),
         right: p.reg.grid.right.map(roundPoint),

@@ -15,7 +15,16 @@ export const MIN_SIDE_PX = 600;
 export interface DecodedPage extends GrayImage {
   /** resolution the file states, if any and plausible (72–1200) */
   readonly statedDpi: number | undefined;
+  /**
+   * The file holds the page sideways (wider than tall: a landscape scan setting, or an EXIF orientation
+   * the scanner wrote instead of turning the pixels). Ballot paper is always portrait, so the page was
+   * turned a quarter turn clockwise on decoding; registration then finds whether it is upside down.
+   */
+  readonly turnedSideways: boolean;
 }
+
+/** A page this much wider than tall is lying on its side (ballot paper is 8.5 in by 11 in or longer). */
+const SIDEWAYS_ASPECT = 1.1;
 
 export type DecodeResult =
   | { type: 'ok'; format: string; pages: DecodedPage[]; bitsPerSample: number }
@@ -70,9 +79,13 @@ export async function decodeImage(bytes: Uint8Array, maxPages = 2): Promise<Deco
   const pageCount = Math.min(maxPages, Math.max(1, meta.pages ?? 1));
   const density = meta.density && meta.density >= 72 && meta.density <= 1200 ? meta.density : undefined;
   const pages: DecodedPage[] = [];
+  // every page of a multi-page TIFF has the first page's size here; each page is checked on its own below
   for (let page = 0; page < pageCount; page++) {
     try {
-      const { data, info } = await sharp(bytes, { page, limitInputPixels: MAX_INPUT_PIXELS, failOn: 'error' })
+      const source = sharp(bytes, { page, limitInputPixels: MAX_INPUT_PIXELS, failOn: 'error' });
+      const pageMeta = page === 0 ? meta : await source.metadata();
+      const sideways = (pageMeta.width ?? 0) > SIDEWAYS_ASPECT * (pageMeta.height ?? 0);
+      const { data, info } = await (sideways ? source.rotate(90) : source)
         .toColourspace('b-w')
         .raw()
         .toBuffer({ resolveWithObject: true });
@@ -82,6 +95,7 @@ export async function decodeImage(bytes: Uint8Array, maxPages = 2): Promise<Deco
         heightPx: info.height,
         data: new Uint8Array(data.buffer, data.byteOffset, data.length),
         statedDpi: density,
+        turnedSideways: sideways,
       });
     } catch (error) {
       return {
