@@ -3,7 +3,8 @@
  * Hudson and Amherst is turned into a black-and-white G4 TIFF at three thresholds and at 150, 300 and 600
  * dpi, into gray JPEG at 150 and 300 dpi and at quality 25, skewed up to 6°, turned upside down, darkened
  * and lightened, shifted on a gray scanner backing, printed a little smaller, and has timing marks painted
- * out; it is saved sideways, placed on a longer or wider scan, and cropped at the sides; each version is
+ * out (up to the whole top row cut off, where the side columns give the corners); it is saved sideways,
+ * placed on a longer or wider scan, and cropped at the sides; each version is
  * decoded like a file and judged against the other interpreter's results for the original scan.
  *
  * Hudson's marks include thin checks and slashes that the other interpreter scores just under its
@@ -110,6 +111,11 @@ async function printedAt(p: Original, factor: number): Promise<Buffer> {
   );
 }
 
+/** The pixels of a PNG made here (one channel). */
+async function pixelsOf(png: Buffer): Promise<Uint8Array> {
+  return new Uint8Array(await sharp(png).toColourspace('b-w').raw().toBuffer());
+}
+
 /** The page with strips cut off its sides (inches), as a scanner narrower than the paper saves it. */
 function cropped(p: Original, cutIn: { left?: number; right?: number }): Promise<Buffer> {
   const left = Math.round((cutIn.left ?? 0) * p.dpi);
@@ -210,6 +216,36 @@ const VARIANTS: Variant[] = [
         [10, 11, 12, 13].map((i) => p.grid.top[i]),
         true,
       ),
+  },
+  // no usable row at all: the side columns give the corners and the top row is rebuilt between them
+  {
+    name: 'six marks of the top row painted out, spread along it',
+    grey: false,
+    make: (p) =>
+      paintOut(
+        p,
+        [3, 8, 14, 19, 24, 29].map((i) => p.grid.top[i]),
+        true,
+      ),
+  },
+  {
+    name: 'eight consecutive marks of the top row painted out',
+    grey: false,
+    make: (p) =>
+      paintOut(
+        p,
+        [12, 13, 14, 15, 16, 17, 18, 19].map((i) => p.grid.top[i]),
+        true,
+      ),
+  },
+  {
+    name: 'the top row cut off by the image edge',
+    grey: false,
+    make: (p) => {
+      const below = Math.ceil(Math.max(...p.grid.top.map((m) => m.yPx)) + 0.06 * p.dpi);
+      const region = { left: 0, top: below, width: p.gray.widthPx, height: p.gray.heightPx - below };
+      return png(raw(p.gray).extract(region), p.dpi);
+    },
   },
   // where the scanner put the page in its image, and how it saved it
   {
@@ -320,6 +356,33 @@ for (const set of SETS) {
         ],
         ['back', [], false],
       ]);
+    });
+
+    it('with no usable row, the page top found from the side columns must be confirmed by the metadata', async () => {
+      const cut = VARIANTS.find((v) => v.name === 'the top row cut off by the image edge') as Variant;
+      const front = originals.front as Original;
+      const back = originals.back as Original;
+      const election = electionAt(join(set.dir, 'election.json'));
+      const read = async (f: Buffer, b: Buffer) =>
+        interpretSheet(await pagesOfBytes([f, b]), election, calibration);
+      const out = await read(await cut.make(front), await cut.make(back));
+      if (out.type !== 'interpreted') expect.fail(`rejected: ${out.reason}: ${out.detail}`);
+      for (const page of out.pages) {
+        expect(page.marksInferred).toBeGreaterThanOrEqual(34);
+        expect(page.warnings.some((w) => w.includes('the side columns were found on their own'))).toBe(true);
+      }
+      // the same front with its metadata row painted out too: nothing confirms which way up it is
+      const blind: Original = {
+        ...front,
+        gray: {
+          ...front.gray,
+          data: await pixelsOf(await paintOut(front, front.grid.bottom.slice(1, 33), true)),
+        },
+      };
+      const unconfirmed = await read(await cut.make(blind), await cut.make(back));
+      expect(
+        unconfirmed.type === 'rejected' && [unconfirmed.reason, unconfirmed.detail.split(',')[0]],
+      ).toEqual(['unreadable-metadata', 'image 1: no usable row of timing marks']);
     });
 
     for (const variant of VARIANTS) {

@@ -617,7 +617,16 @@ export function interpretSheet(
     const stated = statedDpiOf(page, election);
     const reg = registerPage(page, { paper: election.paper, ...(stated ? { dpi: stated } : {}) });
     if (reg.type !== 'ok') return registerReject(page, reg.reason, reg.detail);
-    registered.push({ page, reg, meta: pageMetadata(page, reg, election) });
+    const meta = pageMetadata(page, reg, election);
+    // a page top found from the side columns alone (no usable row) stands only if the page's own
+    // metadata, read that way up, confirms it
+    if (reg.orientationCue === 'side-columns' && meta.side === 'unknown')
+      return reject(
+        'unreadable-metadata',
+        `image ${page.imageIndex + 1}: no usable row of timing marks, so which way up the page is rests on its metadata, which could not be read (${meta.reason})`,
+        page.imageIndex,
+      );
+    registered.push({ page, reg, meta });
   }
   const id = identify(registered, election, options);
   if (!id.ok) return id.outcome;

@@ -44,7 +44,12 @@ export type OrientationCue =
   /** both rows complete; the dense QR-code corner (VX v4 ballots: page bottom-left) decided */
   | 'qr-code-corner'
   /** both rows complete and no cue: assumed upright (a warning is added) */
-  | 'assumed-upright';
+  | 'assumed-upright'
+  /**
+   * no usable row: the side columns were found on their own, and the page top is the end whose row the
+   * image edge cut off or else the fuller row. Weaker: the page's metadata must confirm it.
+   */
+  | 'side-columns';
 
 export interface RegisterOk {
   readonly type: 'ok';
@@ -429,6 +434,165 @@ function extrapolateToIndex0(marks: readonly (readonly [number, PointPx])[]): Po
   return { xPx: (sx - bx * si) / n, yPx: (sy - by * si) / n };
 }
 
+/** The candidate nearest an expected mark position of a row (within 0.3 pitch along, 0.7 mark across). */
+function nearestMark(
+  cands: readonly Candidate[],
+  e: PointPx,
+  pitchPx: number,
+  s: Sizes,
+): Candidate | undefined {
+  let best: Candidate | undefined;
+  let bestD = Number.POSITIVE_INFINITY;
+  for (const cand of cands) {
+    const dx = Math.abs(cand.xPx - e.xPx);
+    const dy = Math.abs(cand.yPx - e.yPx);
+    if (dx > 0.3 * pitchPx || dy > 0.7 * s.markHeightPx + 2) continue;
+    const d = Math.hypot(dx, dy);
+    if (d < bestD) {
+      bestD = d;
+      best = cand;
+    }
+  }
+  return best;
+}
+
+/** Side columns found on their own may run off the image edge by this many rows at their ends. */
+const MAX_CUT_ROWS = 2;
+/** A row whose marks decide the page top (when neither end is cut) has at least this many… */
+const MIN_FULLER_ROW_MARKS = 12;
+/** …and this many more than the row at the other end. */
+const FULLER_ROW_MARGIN = 6;
+
+/** The near row rebuilt from the side columns (no row of the page was usable). */
+interface RescuedRow {
+  readonly row: RowFit;
+  readonly nearIsTop: boolean;
+  /** columns of the row placed between its corners, not found as marks */
+  readonly inferred: ReadonlySet<number>;
+  readonly warning: string;
+}
+
+/** The longest column of marks among candidates (a row fit on swapped axes), top to bottom. */
+function sideColumn(
+  cands: readonly Candidate[],
+  s: Sizes,
+): { marks: PointPx[]; indices: number[] } | undefined {
+  const swapped = cands.map((c) => ({ ...c, xPx: c.yPx, yPx: c.xPx }));
+  const fit = fitRow(swapped, s, 12);
+  if (!fit) return undefined;
+  return {
+    marks: fit.chain.marks.map((m) => ({ xPx: m.yPx, yPx: m.xPx })),
+    indices: [...fit.chain.indices],
+  };
+}
+
+/**
+ * Last resort when neither horizontal edge holds a usable row (the top row cut off by the image edge, or
+ * missing many marks): find both side columns on their own, take the page's corners from their ends
+ * (extrapolated where a column runs off the image), and rebuild the top row between its two corners,
+ * keeping the marks found there. The page top is the end whose row the image edge cut off or, when
+ * neither or both are, the end with clearly more marks. That is weaker evidence than a complete row, so
+ * the page is marked (`side-columns` cue) for its metadata to confirm. Returns why not, as text.
+ */
+function rowFromSideColumns(
+  image: GrayImage,
+  source: BlobSource,
+  s: Sizes,
+  topCands: readonly Candidate[],
+  botCands: readonly Candidate[],
+  expectedCounts: readonly number[],
+): RescuedRow | string {
+  const W = image.widthPx;
+  const H = image.heightPx;
+  const stripW = Math.min(Math.round(1.1 * s.dpi), Math.floor(W / 3));
+  const columns = [0, W - stripW].map((x0) =>
+    sideColumn(markCandidates(source({ xPx: x0, yPx: 0, widthPx: stripW, heightPx: H }), image, s), s),
+  );
+  const [c0, c1] = columns;
+  const minMarks = 0.6 * Math.min(...expectedCounts);
+  if (!c0 || !c1 || c0.marks.length < minMarks || c1.marks.length < minMarks)
+    return `side columns of ${c0?.marks.length ?? 0} and ${c1?.marks.length ?? 0} marks`;
+  const span = (c: typeof c0) => (c.indices[c.indices.length - 1] as number) + 1;
+  const rows = expectedCounts.find(
+    (n) => n >= Math.max(span(c0), span(c1)) && n - Math.min(span(c0), span(c1)) <= MAX_CUT_ROWS,
+  );
+  if (rows === undefined)
+    return `side columns spanning ${span(c0)} and ${span(c1)} rows fit no paper (${expectedCounts.join(', ')} rows)`;
+  const offImage = (p: PointPx) =>
+    p.xPx < 0.4 * s.markWidthPx ||
+    p.xPx > W - 0.4 * s.markWidthPx ||
+    p.yPx < 0.3 * s.markHeightPx ||
+    p.yPx > H - 0.3 * s.markHeightPx;
+  // each column's corners: its missing rows lie past the image edge at one end (exactly one way)
+  const ends: { top: PointPx; bottom: PointPx; cutTop: boolean; cutBottom: boolean }[] = [];
+  for (const c of [c0, c1]) {
+    const first = c.marks[0] as PointPx;
+    const last = c.marks[c.marks.length - 1] as PointPx;
+    const steps = span(c) - 1;
+    const v = { xPx: (last.xPx - first.xPx) / steps, yPx: (last.yPx - first.yPx) / steps };
+    const at = (p: PointPx, n: number) => ({ xPx: p.xPx + v.xPx * n, yPx: p.yPx + v.yPx * n });
+    const k = rows - span(c);
+    const splits = Array.from({ length: k + 1 }, (_, e) => e).filter(
+      (e) => (e === 0 || offImage(at(first, -1))) && (e === k || offImage(at(last, 1))),
+    );
+    if (splits.length !== 1)
+      return `a side column of ${span(c)} rows has ${k} missing at its ends that the image edge does not explain`;
+    const e = splits[0] as number;
+    ends.push({ top: at(first, -e), bottom: at(last, k - e), cutTop: e > 0, cutBottom: k - e > 0 });
+  }
+  const [l, r] = ends as [(typeof ends)[0], (typeof ends)[0]];
+  // the two candidate rows, evenly spaced between their corners, and the marks found on them
+  const rowAt = (a: PointPx, b: PointPx, cands: readonly Candidate[]) => {
+    const pitchPx = Math.hypot(b.xPx - a.xPx, b.yPx - a.yPx) / (TIMING_MARK_COLUMNS - 1);
+    const marks: Candidate[] = [];
+    const inferred = new Set<number>();
+    for (let col = 0; col < TIMING_MARK_COLUMNS; col++) {
+      const t = col / (TIMING_MARK_COLUMNS - 1);
+      const e = { xPx: a.xPx + (b.xPx - a.xPx) * t, yPx: a.yPx + (b.yPx - a.yPx) * t };
+      const best = nearestMark(cands, e, pitchPx, s);
+      if (best) marks.push(best);
+      else {
+        inferred.add(col);
+        const blob = { ...e, widthPx: 0, heightPx: 0, areaPx: 0, centerXPx: e.xPx, centerYPx: e.yPx };
+        marks.push({ ...e, widthPx: s.markWidthPx, heightPx: s.markHeightPx, blob });
+      }
+    }
+    const slope = (b.yPx - a.yPx) / (b.xPx - a.xPx);
+    const row: RowFit = {
+      chain: { marks, indices: marks.map((_, i) => i), pitchPx },
+      a: a.yPx - slope * a.xPx,
+      b: slope,
+      span: TIMING_MARK_COLUMNS,
+    };
+    return { row, inferred, found: TIMING_MARK_COLUMNS - inferred.size };
+  };
+  const top = rowAt(l.top, r.top, topCands);
+  const bottom = rowAt(l.bottom, r.bottom, botCands);
+  const cutTop = l.cutTop || r.cutTop;
+  const cutBottom = l.cutBottom || r.cutBottom;
+  let nearIsTop: boolean;
+  let why: string;
+  if (cutTop !== cutBottom) {
+    nearIsTop = cutTop;
+    why = `the image edge cut off the ${cutTop ? 'top' : 'bottom'} row`;
+  } else if (top.found >= MIN_FULLER_ROW_MARKS && top.found >= bottom.found + FULLER_ROW_MARGIN) {
+    nearIsTop = true;
+    why = `the top row has ${top.found} marks, the bottom ${bottom.found}`;
+  } else if (bottom.found >= MIN_FULLER_ROW_MARKS && bottom.found >= top.found + FULLER_ROW_MARGIN) {
+    nearIsTop = false;
+    why = `the bottom row has ${bottom.found} marks, the top ${top.found}`;
+  } else {
+    return `side columns found, but neither end tells the page top (rows of ${top.found} and ${bottom.found} marks)`;
+  }
+  const near = nearIsTop ? top : bottom;
+  return {
+    row: near.row,
+    nearIsTop,
+    inferred: near.inferred,
+    warning: `no usable row of timing marks: the side columns were found on their own and the page-top row (${near.found} of ${TIMING_MARK_COLUMNS} marks found) was placed between their ends; page top taken where ${why}, for the page's metadata to confirm`,
+  };
+}
+
 function unreadable(reason: UnreadableReason, detail: string): RegisterUnreadable {
   return { type: 'unreadable', reason, detail };
 }
@@ -603,6 +767,7 @@ function attempt(
   edgeDepthIn: number,
   strict: boolean,
   damaged = false,
+  fromColumns = false,
 ): RegisterResult {
   const W = image.widthPx;
   const H = image.heightPx;
@@ -646,7 +811,15 @@ function attempt(
     topUsable = isDamaged(topRow);
     botUsable = isDamaged(botRow);
   }
-  if (!topUsable && !botUsable) {
+  const expectedCounts = options.paper ? [TIMING_MARK_ROWS[options.paper]] : Object.values(TIMING_MARK_ROWS);
+  let rescued: RescuedRow | undefined;
+  if (!topUsable && !botUsable && fromColumns) {
+    const r = rowFromSideColumns(image, source, s, topCands, botCands, expectedCounts);
+    if (typeof r === 'string')
+      return unreadable('incomplete-timing-marks', `no usable row of timing marks; ${r}`);
+    rescued = r;
+  }
+  if (!topUsable && !botUsable && !rescued) {
     const best = Math.max(topRow?.chain.marks.length ?? 0, botRow?.chain.marks.length ?? 0);
     if (best < 8) return unreadable('no-timing-marks', `no row of timing marks along the top or bottom edge`);
     const spans = `top edge: ${topRow?.chain.marks.length ?? 0} marks spanning ${topRow?.span ?? 0} columns, bottom edge: ${botRow?.chain.marks.length ?? 0} spanning ${botRow?.span ?? 0}`;
@@ -659,14 +832,18 @@ function attempt(
   // The row we walk the side columns from: a complete one if any, else the one with more marks.
   let nearIsTop: boolean;
   let cue: OrientationCue = 'complete-top-row';
-  if (topUsable && botUsable) {
+  if (rescued) {
+    nearIsTop = rescued.nearIsTop;
+    cue = 'side-columns';
+    warnings.push(rescued.warning);
+  } else if (topUsable && botUsable) {
     const rank = (r: RowFit | undefined) => (isComplete(r) ? 100 : 0) + (r?.chain.marks.length ?? 0);
     nearIsTop = rank(topRow) >= rank(botRow);
     cue = 'qr-code-corner'; // decided below (or downgraded to assumed-upright)
   } else {
     nearIsTop = topUsable;
   }
-  const near = (nearIsTop ? topRow : botRow) as RowFit;
+  const near = rescued ? rescued.row : ((nearIsTop ? topRow : botRow) as RowFit);
 
   // refine sizes from the complete row
   const rowMarks = near.chain.marks as Candidate[];
@@ -693,7 +870,6 @@ function attempt(
     const x1 = Math.max(...xs) + margin;
     return markCandidates(source({ xPx: x0, yPx: 0, widthPx: x1 - x0, heightPx: H }), image, s);
   };
-  const expectedCounts = options.paper ? [TIMING_MARK_ROWS[options.paper]] : Object.values(TIMING_MARK_ROWS);
   // Columns missing at the row's ends (k): the corners are extrapolated along the row. Every split of
   // k between the two ends is tried; an end is valid when a side column starts there, or when the
   // corner lies at or beyond the image edge (cut off). The best-supported valid split wins.
@@ -869,18 +1045,7 @@ function attempt(
   for (let c = 0; c < TIMING_MARK_COLUMNS; c++) {
     const t = fractions[c] as number;
     const e = { xPx: farA.xPx + (farB.xPx - farA.xPx) * t, yPx: farA.yPx + (farB.yPx - farA.yPx) * t };
-    let best: Candidate | undefined;
-    let bestD = Number.POSITIVE_INFINITY;
-    for (const cand of farCands) {
-      const dx = Math.abs(cand.xPx - e.xPx);
-      const dy = Math.abs(cand.yPx - e.yPx);
-      if (dx > 0.3 * s.pitchPx || dy > 0.7 * s.markHeightPx + 2) continue;
-      const d = Math.hypot(dx, dy);
-      if (d < bestD) {
-        bestD = d;
-        best = cand;
-      }
-    }
+    const best = nearestMark(farCands, e, s.pitchPx, s);
     if (c === 0 || c === TIMING_MARK_COLUMNS - 1) {
       farRow.push(e);
       farFound.push(true);
@@ -913,7 +1078,10 @@ function attempt(
   const nearFound = Array.from(
     { length: TIMING_MARK_COLUMNS },
     (_, c) =>
-      nearKnown.has(c) && !(c === 0 && start0Inferred) && !(c === TIMING_MARK_COLUMNS - 1 && start1Inferred),
+      nearKnown.has(c) &&
+      !rescued?.inferred.has(c) &&
+      !(c === 0 && start0Inferred) &&
+      !(c === TIMING_MARK_COLUMNS - 1 && start1Inferred),
   );
   const found0 = Array.from({ length: rows }, (_, r) => f0.has(r) && !(r === 0 && start0Inferred));
   const found1 = Array.from({ length: rows }, (_, r) => f1.has(r) && !(r === 0 && start1Inferred));
@@ -1187,6 +1355,18 @@ export function registerPage(image: GrayImage, options: RegisterOptions = {}): R
           };
         }
         darkPage = `${Math.round(interior * 100)} % of the page inside the timing marks is dark`;
+      }
+    }
+    // last resort: no usable row at all (the top row cut off by the image edge, or missing many marks):
+    // the side columns found on their own give the corners, and the top row is rebuilt between them
+    if (fast.reason === 'no-timing-marks' || fast.reason === 'incomplete-timing-marks') {
+      const whole: BlobSource = (rect) => plain.filter((b) => blobCentreIn(b, rect));
+      const columns = attempt(image, options, whole, 2.0, false, false, true);
+      if (columns.type === 'ok') {
+        return {
+          ...columns,
+          warnings: [...columns.warnings, `fast path failed (${fast.reason}): used the side columns`],
+        };
       }
     }
     // what a person sees: a dark area along the edges (and over the page)
