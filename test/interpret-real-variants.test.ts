@@ -247,6 +247,22 @@ const VARIANTS: Variant[] = [
       return png(raw(p.gray).extract(region), p.dpi);
     },
   },
+  {
+    name: 'a colour scan of salmon-coloured paper',
+    grey: false,
+    make: (p) => {
+      const tint = [250, 185, 160];
+      const rgb = new Uint8Array(p.gray.data.length * 3);
+      p.gray.data.forEach((v, i) => {
+        for (let c = 0; c < 3; c++) rgb[3 * i + c] = Math.round((v / 255) * (tint[c] as number));
+      });
+      const { widthPx: width, heightPx: height } = p.gray;
+      return sharp(rgb, { raw: { width, height, channels: 3 } })
+        .withDensity(p.dpi)
+        .jpeg({ quality: 85 })
+        .toBuffer();
+    },
+  },
   // where the scanner put the page in its image, and how it saved it
   {
     name: 'saved sideways (a quarter turn clockwise)',
