@@ -17,8 +17,11 @@ import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { generateSheet } from '../samples/generator/index.ts';
+import { encodeMultipageG4 } from '../samples/generator/encode.ts';
+import { generateSheet, type SheetTruth } from '../samples/generator/index.ts';
+import { tiffPageCount } from '../src/batch/inputs.ts';
 import { main } from '../src/cli/main.ts';
+import type { GrayImage } from '../src/image.ts';
 import { capture, electionAt } from './helpers.ts';
 import { HAVE_SCHEMAS, validator } from './nist.ts';
 
@@ -186,6 +189,69 @@ describe('tally: files that are not ballot images', () => {
     expect(summary.ignored.map((f) => f.path.split('/').pop())).toEqual(['scanner-log.pdf']);
     expect(readFileSync(join(out, 'summary.txt'), 'utf8')).toContain('Files not read: 1 ');
     expect(readFileSync(join(out, 'manifest.json'), 'utf8')).toContain('scanner-log.pdf');
+  });
+});
+
+describe('tally: a batch TIFF (many sheets in one multi-page file)', () => {
+  it('is split into sheets of two pages, each read, shown with its pages, and none taken for a duplicate', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bt-batch-tiff-'));
+    mkdirSync(join(dir, 'in'));
+    const election = electionAt(ELECTION);
+    const pages: GrayImage[] = [];
+    const truths: SheetTruth[] = [];
+    for (const seed of [31, 32, 33]) {
+      const sheet = await generateSheet(election, { profile: 'clean', dpi: 200, format: 'png' }, seed);
+      if (!('front' in sheet.images)) throw new Error('expected two images');
+      for (const bytes of [sheet.images.front, sheet.images.back]) {
+        const { data, info } = await sharp(bytes)
+          .toColourspace('b-w')
+          .raw()
+          .toBuffer({ resolveWithObject: true });
+        pages.push({ widthPx: info.width, heightPx: info.height, data: new Uint8Array(data) });
+      }
+      truths.push(sheet.truth);
+    }
+    // seven pages: three sheets and the front of a fourth whose back did not make it into the file
+    const file = join(dir, 'in', 'box-7.tif');
+    writeFileSync(file, await encodeMultipageG4([...pages, pages[0] as GrayImage], 200, 128));
+    expect(tiffPageCount(file)).toBe(7);
+    expect(tiffPageCount(ELECTION)).toBeUndefined();
+    const io = capture();
+    const out = join(dir, 'out');
+    const code = await main(['tally', join(dir, 'in'), '--election', ELECTION, '--out', out, '--json'], io);
+    expect(code, io.err()).toBe(1); // the lone last page is rejected
+    const records = readFileSync(join(out, 'cvr.csv'), 'utf8').trim().split('\n').slice(1);
+    const shown = (r: string) => {
+      const [id, batch, path = '', status] = r.split(',');
+      return [id, batch, path.split('/').slice(-2).join('/'), status];
+    };
+    expect(records.map(shown)).toEqual([
+      ['000001', 'in', 'in/box-7.tif#page=1-2', expect.any(String)],
+      ['000002', 'in', 'in/box-7.tif#page=3-4', expect.any(String)],
+      ['000003', 'in', 'in/box-7.tif#page=5-6', expect.any(String)],
+      ['000004', 'in', 'in/box-7.tif#page=7', 'rejected'],
+    ]);
+    const rejected = JSON.parse(readFileSync(join(out, 'rejected.json'), 'utf8')) as { reason: string }[];
+    expect(rejected.map((r) => r.reason)).toEqual(['missing-page']);
+    const report = JSON.parse(readFileSync(join(out, 'cvr-report.json'), 'utf8')) as {
+      CVR: { BallotStyleId: string; BallotImage: { Location: string }[] }[];
+    };
+    expect(report.CVR.map((c) => c.BallotStyleId)).toEqual(truths.map((t) => t.ballotStyleId));
+    expect(report.CVR.map((c) => c.BallotImage[0]?.Location.split('/').pop())).toEqual([
+      'box-7.tif#page=1-2',
+      'box-7.tif#page=3-4',
+      'box-7.tif#page=5-6',
+    ]);
+    // one sheet of the box on its own, as the outputs name it
+    const one = capture();
+    expect(
+      await main(['interpret', file, '--page', '3', '--election', ELECTION, '--json'], one),
+    ).toBeLessThan(2);
+    const sheet = JSON.parse(one.out()) as { outcome: { pages: { page: number }[]; targets: unknown[] } };
+    expect(sheet.outcome.pages.map((p) => p.page)).toEqual([2, 3]);
+    const bad = capture();
+    expect(await main(['interpret', file, '--page', '0', '--election', ELECTION], bad)).toBe(2);
+    expect(bad.err()).toContain('Expected integer between 1 and 100000 for --page but received "0"');
   });
 });
 

@@ -6,9 +6,11 @@
  * cached hard corpus (bench/.cache, made by `npx tsx bench/accuracy.ts --sheets 1000 --profile hard`) are
  * checked when present.
  */
+
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { CACHE_ROOT, generatorHash } from '../bench/accuracy.ts';
 import { gridToPageIn } from '../samples/generator/geometry.ts';
 import { generateSheet } from '../samples/generator/index.ts';
 import { precinctNumberFor } from '../samples/generator/layout.ts';
@@ -185,7 +187,7 @@ describe('registerPage on a black-and-white page with synthetic dark areas', () 
 // ------------------------------------------------------------------------------------------------------
 // The generated hard corpus (1,000 sheets, all defects on): the pages that a dark area made unreadable.
 
-const CORPUS = join(process.cwd(), 'bench', '.cache', 'hard-1-1000-741bc3332c');
+const CORPUS = join(CACHE_ROOT, `hard-1-1000-${generatorHash()}`);
 
 interface CorpusTruth {
   readonly ballotStyleId: string;

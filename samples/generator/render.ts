@@ -10,6 +10,20 @@ import { sheetSideSvg } from './layout.ts';
 
 const cache = new Map<string, Promise<GrayImage>>();
 const MAX_CACHED = 64;
+/**
+ * Each election object gets its own entries: a copy with a field changed (another election date, as a
+ * test of the wrong-election check makes) keeps the source's sha256 but prints differently.
+ */
+const serials = new WeakMap<Election, number>();
+let nextSerial = 0;
+function serialOf(election: Election): number {
+  let n = serials.get(election);
+  if (n === undefined) {
+    n = nextSerial++;
+    serials.set(election, n);
+  }
+  return n;
+}
 
 export function blankSheetSide(
   election: Election,
@@ -18,7 +32,7 @@ export function blankSheetSide(
   side: Side,
   dpi: number,
 ): Promise<GrayImage> {
-  const key = `${election.source.sha256}|${election.id}|${ballotStyleId}|${sheetNumber}|${side}|${dpi}`;
+  const key = `${serialOf(election)}|${ballotStyleId}|${sheetNumber}|${side}|${dpi}`;
   let hit = cache.get(key);
   if (!hit) {
     if (cache.size >= MAX_CACHED) {

@@ -56,20 +56,16 @@ function countRow(name: string, contestId: string, c: CountComparison): string {
 async function sheetFigures(sheet: OurSheet, widthPx: number): Promise<string> {
   const outcome = sheet.record.outcome;
   if (outcome.type !== 'interpreted') return '';
-  const decoded = new Map<number, Awaited<ReturnType<typeof decodeImage>>>();
   const figures: string[] = [];
   for (const page of outcome.pages) {
     const path = sheet.paths[page.imageIndex];
     let caption = `${esc(sheet.record.sheetId)} ${esc(page.side)} — ${esc(sheet.record.imagePaths[page.imageIndex] ?? '')}`;
     try {
       if (!path) throw new Error('no image path recorded');
-      let d = decoded.get(page.imageIndex);
-      if (!d) {
-        d = await decodeImage(readFileSync(path));
-        decoded.set(page.imageIndex, d);
-      }
+      // `page` counts from the file's first page (a batch TIFF holds many sheets)
+      const d = await decodeImage(readFileSync(path), 1, page.page);
       if (d.type !== 'ok') throw new Error(d.detail);
-      const image = d.pages[page.page];
+      const image = d.pages[0];
       if (!image) throw new Error(`page ${page.page + 1} missing`);
       const png = await renderOverlay(image, outcome as InterpretedSheet, page.side, widthPx);
       const jpeg = await sharp(png).jpeg({ quality: 72 }).toBuffer();

@@ -231,7 +231,7 @@ export function loadOurBatch(dirArg: string, cwd: string): Result<OurBatch> {
         imageSha256: input.files.map((f) => f.sha256),
         outcome,
       },
-      paths: entry?.paths ?? input.files.map((f) => resolve(cwd, f.path)),
+      paths: entry?.paths ?? input.files.map((f) => resolve(cwd, f.path.replace(/#page=\d+(-\d+)?$/, ''))),
     });
   }
   if (errors.length) return { ok: false, errors };

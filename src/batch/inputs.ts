@@ -8,8 +8,12 @@
  * 3. the remaining images pair up in name order (1+2, 3+4, …), unless `pairing: 'single'`, where each
  *    image is a one-page sheet.
  * Manifest (`*.txt` or `*.csv`): one sheet per line, `front[,back]` paths relative to the manifest.
+ *
+ * A TIFF of more than two pages given alone holds a whole batch, as document scanners save one: it is
+ * split into sheets of two pages (1–2, 3–4, …; one page each with `pairing: 'single'`), each shown as
+ * `file.tif#page=3-4` in the outputs, so that no page of it is left out.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, relative, resolve } from 'node:path';
 
 export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.tif', '.tiff']);
@@ -21,8 +25,10 @@ export interface SheetInput {
   batchId: string;
   /** absolute paths */
   paths: string[];
-  /** paths as shown in outputs: relative to the working directory */
+  /** paths as shown in outputs: relative to the working directory (with `#page=…` for a batch TIFF) */
   displayPaths: string[];
+  /** for a sheet inside a batch TIFF: its first page (0-based) and how many pages it has (1 or 2) */
+  pages?: { first: number; count: number };
 }
 
 export interface InputListing {
@@ -180,8 +186,71 @@ export function listInputs(inputs: readonly string[], cwd: string, pairing: Pair
       });
     }
   }
-  out.forEach((s, i) => {
+  const split = out.flatMap((s) => splitBatchTiff(s, pairing === 'single' ? 1 : 2));
+  split.forEach((s, i) => {
     s.sheetId = String(i + 1).padStart(6, '0');
   });
-  return { sheets: out, ignored, missing };
+  return { sheets: split, ignored, missing };
+}
+
+/** A sheet that is one TIFF of more than two pages → one sheet per `perSheet` pages of it. */
+function splitBatchTiff(sheet: SheetInput, perSheet: 1 | 2): SheetInput[] {
+  const [path] = sheet.paths;
+  if (sheet.paths.length !== 1 || !path || !/\.tiff?$/i.test(path)) return [sheet];
+  const count = tiffPageCount(path);
+  if (count === undefined || count <= 2) return [sheet];
+  const out: SheetInput[] = [];
+  for (let first = 0; first < count; first += perSheet) {
+    const n = Math.min(perSheet, count - first);
+    const range = n === 1 ? `${first + 1}` : `${first + 1}-${first + n}`;
+    out.push({
+      ...sheet,
+      displayPaths: sheet.displayPaths.map((d) => `${d}#page=${range}`),
+      pages: { first, count: n },
+    });
+  }
+  return out;
+}
+
+/** The most pages a TIFF is read for (a box of ballots is far fewer; beyond, the file is not a batch). */
+const MAX_TIFF_PAGES = 100_000;
+
+/**
+ * The number of pages (image file directories) of a TIFF, read from its header chain without reading the
+ * images; undefined when the file is not a TIFF we can walk (its decoding then says what is wrong).
+ */
+export function tiffPageCount(path: string): number | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const size = statSync(path).size;
+    const buf = Buffer.alloc(16);
+    const read = (at: number, n: number) => at + n <= size && readSync(fd as number, buf, 0, n, at) === n;
+    if (!read(0, 16)) return undefined;
+    const little = buf.toString('latin1', 0, 2) === 'II';
+    if (!little && buf.toString('latin1', 0, 2) !== 'MM') return undefined;
+    const u16 = (o: number) => (little ? buf.readUInt16LE(o) : buf.readUInt16BE(o));
+    const u32 = (o: number) => (little ? buf.readUInt32LE(o) : buf.readUInt32BE(o));
+    const u64 = (o: number) => Number(little ? buf.readBigUInt64LE(o) : buf.readBigUInt64BE(o));
+    const big = u16(2) === 43;
+    if (!big && u16(2) !== 42) return undefined;
+    let offset = big ? u64(8) : u32(4);
+    const seen = new Set<number>();
+    let pages = 0;
+    while (offset !== 0) {
+      if (seen.has(offset) || pages >= MAX_TIFF_PAGES) return undefined;
+      seen.add(offset);
+      if (!read(offset, big ? 8 : 2)) return undefined;
+      const entries = big ? u64(0) : u16(0);
+      const next = big ? offset + 8 + entries * 20 : offset + 2 + entries * 12;
+      if (!read(next, big ? 8 : 4)) return undefined;
+      pages++;
+      offset = big ? u64(0) : u32(0);
+    }
+    return pages;
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }

@@ -63,8 +63,18 @@ const JournalHeaderSchema = z.object({ type: z.literal('header'), jobKey: z.stri
 const JournalEntrySchema = z.object({
   type: z.literal('sheet'),
   paths: z.array(z.string()),
+  /** the sheet's pages inside a batch TIFF */
+  pages: z.object({ first: z.number(), count: z.number() }).optional(),
   result: ScanResultSchema,
 });
+
+/** What a finished sheet is matched on when a run resumes: its files, and its pages in a batch TIFF. */
+function inputKey(s: {
+  paths: readonly string[];
+  pages?: { first: number; count: number } | undefined;
+}): string {
+  return s.pages ? `${s.paths.join('\n')}#${s.pages.first}+${s.pages.count}` : s.paths.join('\n');
+}
 
 interface JournalSlot {
   offset: number;
@@ -117,7 +127,7 @@ function indexJournal(path: string, jobKey: string): Map<string, JournalSlot> | 
             slots.set(entry.data.result.sheetId, {
               offset,
               length: end - at,
-              paths: entry.data.paths.join('\n'),
+              paths: inputKey(entry.data),
             });
         }
         at = end + 1;
@@ -161,7 +171,7 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchRunResult
   const todo: SheetInput[] = [];
   for (const s of sheets) {
     const prior = slots.get(s.sheetId);
-    if (prior && prior.paths === s.paths.join('\n')) {
+    if (prior && prior.paths === inputKey(s)) {
       done.set(s.sheetId, prior);
       resumedSheets++;
     } else todo.push(s);
@@ -188,17 +198,27 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchRunResult
         while (next < todo.length) {
           const sheet = todo[next++];
           if (!sheet) break;
-          const result = await pool.run({ sheetId: sheet.sheetId, paths: sheet.paths });
+          const result = await pool.run({
+            sheetId: sheet.sheetId,
+            paths: sheet.paths,
+            ...(sheet.pages ? { pages: sheet.pages } : {}),
+          });
           if (options.stillWanted && !options.stillWanted()) {
             next = todo.length;
             throw new BatchAbandonedError('the process that started this run is gone; stopped');
           }
-          const line = Buffer.from(`${JSON.stringify({ type: 'sheet', paths: sheet.paths, result })}\n`);
+          const entry = {
+            type: 'sheet',
+            paths: sheet.paths,
+            ...(sheet.pages ? { pages: sheet.pages } : {}),
+            result,
+          };
+          const line = Buffer.from(`${JSON.stringify(entry)}\n`);
           appendFileSync(journalPath, line);
           done.set(sheet.sheetId, {
             offset: journalSize,
             length: line.length - 1,
-            paths: sheet.paths.join('\n'),
+            paths: inputKey(sheet),
           });
           journalSize += line.length;
           doneThisRun++;
@@ -220,7 +240,7 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchRunResult
         const seen = new Map<string, string>();
         for (const s of sheets) {
           const slot = done.get(s.sheetId);
-          if (slot) yield markDuplicate(readSlot(fd, slot), seen);
+          if (slot) yield markDuplicate(readSlot(fd, slot), seen, s.pages?.first);
         }
       } finally {
         closeSync(fd);
@@ -229,10 +249,14 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchRunResult
   };
 }
 
-/** The second and later sheets whose image bytes were already seen are rejected as duplicates. */
-function markDuplicate(r: ScanResult, seen: Map<string, string>): ScanResult {
-  const dupOf = r.imageSha256.map((h) => (h ? seen.get(h) : undefined)).find((x) => x !== undefined);
-  for (const h of r.imageSha256) if (h && !seen.has(h)) seen.set(h, r.sheetId);
+/**
+ * The second and later sheets whose image bytes were already seen are rejected as duplicates (the sheets
+ * of one batch TIFF share its bytes: there the pages are part of what must not repeat).
+ */
+function markDuplicate(r: ScanResult, seen: Map<string, string>, firstPage?: number): ScanResult {
+  const keys = r.imageSha256.map((h) => (h && firstPage !== undefined ? `${h}#${firstPage}` : h));
+  const dupOf = keys.map((h) => (h ? seen.get(h) : undefined)).find((x) => x !== undefined);
+  for (const h of keys) if (h && !seen.has(h)) seen.set(h, r.sheetId);
   if (dupOf === undefined) return r;
   return {
     ...r,

@@ -17,6 +17,8 @@ Options:
   --election FILE       VotingWorks election definition (election.json)
   --calibration NAME    calibration profile name or path [default]
   --ballot-style ID     the sheet's ballot style, when it carries no readable metadata
+  --page N              in a TIFF that holds several sheets (a scanned box), read pages N and N+1
+                        (as \`tally\` shows them: box.tif#page=N-…) [1]
   --overlay OUT.png     write the sheet with the fitted grid and every target outlined by status
                         (marked green, marginal orange, unmarked blue) and labelled with its score;
                         the back goes to OUT-back.png
@@ -54,6 +56,7 @@ export async function runInterpret(argv: readonly string[], io: CliIo): Promise<
     calibration: { type: 'string' },
     overlay: { type: 'string' },
     'ballot-style': { type: 'string' },
+    page: { type: 'string' },
   });
   if (!args.ok) return usageError(io, args.errors, INTERPRET_HELP);
   const v = args.value.values;
@@ -66,6 +69,15 @@ export async function runInterpret(argv: readonly string[], io: CliIo): Promise<
   if (files.length < 1 || files.length > 2)
     errors.push(`Expected 1 or 2 image files but received ${files.length}`);
   if (typeof v.election !== 'string') errors.push('Expected a path for --election but received nothing');
+  let firstPage = 0;
+  if (typeof v.page === 'string') {
+    const n = Number(v.page);
+    if (!Number.isInteger(n) || n < 1 || n > 100_000)
+      errors.push(`Expected integer between 1 and 100000 for --page but received ${JSON.stringify(v.page)}`);
+    else if (files.length !== 1)
+      errors.push(`Expected one TIFF file with --page but received ${files.length} files`);
+    else firstPage = n - 1;
+  }
   if (errors.length) return usageError(io, errors, INTERPRET_HELP);
   const loaded = loadElection(v.election as string, io.cwd);
   if (!loaded.ok) return usageError(io, loaded.errors, '');
@@ -74,7 +86,11 @@ export async function runInterpret(argv: readonly string[], io: CliIo): Promise<
   const ballotStyleId = typeof v['ballot-style'] === 'string' ? v['ballot-style'] : undefined;
 
   const { result, pages } = await scanSheet(
-    { sheetId: 'sheet', paths: files.map((f) => resolve(io.cwd, f)) },
+    {
+      sheetId: 'sheet',
+      paths: files.map((f) => resolve(io.cwd, f)),
+      ...(firstPage > 0 ? { pages: { first: firstPage, count: 2 } } : {}),
+    },
     loaded.election,
     calibration.value,
     ballotStyleId ? { ballotStyleId } : {},

@@ -46,8 +46,11 @@ function describeSharpError(error: unknown): string {
   );
 }
 
-/** Decode up to `maxPages` pages (a front/back multi-page TIFF has 2). Never throws for bad bytes. */
-export async function decodeImage(bytes: Uint8Array, maxPages = 2): Promise<DecodeResult> {
+/**
+ * Decode up to `maxPages` pages from page `firstPage` on (a front/back multi-page TIFF has 2; a batch TIFF
+ * holds many sheets). Never throws for bad bytes.
+ */
+export async function decodeImage(bytes: Uint8Array, maxPages = 2, firstPage = 0): Promise<DecodeResult> {
   if (bytes.length === 0)
     return { type: 'unreadable', reason: 'empty-file', detail: 'the file is empty (0 bytes)' };
   let meta: Metadata;
@@ -76,11 +79,18 @@ export async function decodeImage(bytes: Uint8Array, maxPages = 2): Promise<Deco
       detail: `${width}x${height} pixels is too small for a ballot scan (shortest side under ${MIN_SIDE_PX})`,
     };
   }
-  const pageCount = Math.min(maxPages, Math.max(1, meta.pages ?? 1));
+  const filePages = Math.max(1, meta.pages ?? 1);
+  if (firstPage >= filePages)
+    return {
+      type: 'unreadable',
+      reason: 'corrupt-image',
+      detail: `page ${firstPage + 1} was asked for but the file has ${filePages} page(s)`,
+    };
+  const pageEnd = Math.min(firstPage + maxPages, filePages);
   const density = meta.density && meta.density >= 72 && meta.density <= 1200 ? meta.density : undefined;
   const pages: DecodedPage[] = [];
   // every page of a multi-page TIFF has the first page's size here; each page is checked on its own below
-  for (let page = 0; page < pageCount; page++) {
+  for (let page = firstPage; page < pageEnd; page++) {
     try {
       const source = sharp(bytes, { page, limitInputPixels: MAX_INPUT_PIXELS, failOn: 'error' });
       const pageMeta = page === 0 ? meta : await source.metadata();

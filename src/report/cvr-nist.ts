@@ -49,8 +49,10 @@ export function formatDateTime(date: Date): string {
 
 /** A relative or absolute path as a `file:` URI (forward slashes, percent-encoded). */
 export function fileUri(path: string): string {
-  const p = path.replace(/\\/g, '/');
-  return `file:${encodeURI(p).replace(/[?#]/g, (c) => encodeURIComponent(c))}`;
+  // a sheet inside a batch TIFF is shown as `file.tif#page=3-4`: that part is the URI's fragment
+  const pages = /#page=\d+(-\d+)?$/.exec(path);
+  const file = (pages ? path.slice(0, pages.index) : path).replace(/\\/g, '/');
+  return `file:${encodeURI(file).replace(/[?#]/g, (c) => encodeURIComponent(c))}${pages ? pages[0] : ''}`;
 }
 
 export function candidateRef(candidateId: string): string {

@@ -8,6 +8,8 @@ export const ScanJobSchema = z.object({
   sheetId: z.string().min(1),
   /** absolute paths of the images of one sheet (1 or 2; a multi-page TIFF is one path) */
   paths: z.array(z.string().min(1)).min(1).max(2),
+  /** a sheet inside a batch TIFF (one path): its first page (0-based) and page count (1 or 2) */
+  pages: z.object({ first: z.number().int().min(0), count: z.number().int().min(1).max(2) }).optional(),
 });
 export type ScanJob = z.infer<typeof ScanJobSchema>;
 

@@ -73,7 +73,7 @@ export async function scanSheet(
     sha[imageIndex] = createHash('sha256').update(bytes).digest('hex');
     timingsMs.load += performance.now() - t;
     t = performance.now();
-    const decoded = await decodeImage(bytes, 2);
+    const decoded = await decodeImage(bytes, job.pages?.count ?? 2, job.pages?.first ?? 0);
     timingsMs.decode += performance.now() - t;
     if (decoded.type !== 'ok')
       return rejected(
@@ -82,8 +82,8 @@ export async function scanSheet(
         { type: 'rejected', reason: decoded.reason, detail: `${path}: ${decoded.detail}`, imageIndex },
         timingsMs,
       );
-    decoded.pages.forEach((p, page) => {
-      pages.push({ ...p, imageIndex, page });
+    decoded.pages.forEach((p, i) => {
+      pages.push({ ...p, imageIndex, page: (job.pages?.first ?? 0) + i });
     });
   }
   const t = performance.now();
