@@ -613,10 +613,20 @@ export function interpretSheet(
 ): SheetOutcome {
   if (pages.length === 0) return reject('missing-page', 'no image was given for this sheet');
   const registered: RegisteredPage[] = [];
+  // blank paper beside a printed page: the unprinted back of a one-sided sheet (kept only if that side
+  // of the sheet's layout has no targets, below)
+  const blank: { page: SheetPage; outcome: SheetOutcome }[] = [];
   for (const page of pages) {
     const stated = statedDpiOf(page, election);
     const reg = registerPage(page, { paper: election.paper, ...(stated ? { dpi: stated } : {}) });
-    if (reg.type !== 'ok') return registerReject(page, reg.reason, reg.detail);
+    if (reg.type !== 'ok') {
+      const rejected = registerReject(page, reg.reason, reg.detail);
+      if (rejected.type === 'rejected' && rejected.reason === 'blank-page' && pages.length > 1) {
+        blank.push({ page, outcome: rejected });
+        continue;
+      }
+      return rejected;
+    }
     const meta = pageMetadata(page, reg, election);
     // a page top found from the side columns alone (no usable row) stands only if the page's own
     // metadata, read that way up, confirms it
@@ -628,8 +638,11 @@ export function interpretSheet(
       );
     registered.push({ page, reg, meta });
   }
+  if (registered.length === 0) return (blank[0] as { outcome: SheetOutcome }).outcome;
   const id = identify(registered, election, options);
   if (!id.ok) return id.outcome;
+  const blankNote = (p: SheetPage) =>
+    `image ${p.imageIndex + 1}${p.page ? ` page ${p.page + 1}` : ''} is blank paper`;
 
   const style = election.ballotStyles.find((b) => b.id === id.ballotStyleId);
   const precinctId =
@@ -645,6 +658,13 @@ export function interpretSheet(
     const p = id.sides.get(side);
     const layout = layoutFor(election, id.ballotStyleId, id.sheetNumber, side);
     if (!p) {
+      const blankPage = blank[0]?.page;
+      if (layout && layout.targets.length > 0 && blankPage)
+        return reject(
+          'missing-page',
+          `${blankNote(blankPage)}, but the ${side} of this sheet has ${layout.targets.length} targets`,
+          blankPage.imageIndex,
+        );
       if (layout && layout.targets.length > 0)
         return reject(
           'missing-page',
@@ -667,6 +687,7 @@ export function interpretSheet(
           : []),
         ...p.reg.warnings,
         ...metadataWarnings(p.meta),
+        ...blank.map((b) => `${blankNote(b.page)}: taken as the unprinted other side of a one-sided sheet`),
       ],
       timingMarksPx: {
         left: p.reg.grid.left.map(roundPoint),

@@ -1,0 +1,93 @@
+/**
+ * How the images of one sheet make a sheet: a one-sided ballot's back is scanned as blank paper, and that
+ * is fine only where the layout has nothing on that side.
+ */
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { demoElectionVxf, generateSheet } from '../samples/generator/index.ts';
+import type { Election } from '../src/election/election.ts';
+import { importVxf } from '../src/election/vxf.ts';
+import { interpretSheet } from '../src/pipeline/interpret.ts';
+import type { SheetOutcome } from '../src/pipeline/outcome.ts';
+import { defaultCalibration, pagesOfBytes } from './helpers.ts';
+
+/** The demo election with card-number-2 printed on one side only (its back positions dropped). */
+function oneSidedStyleElection(): Election {
+  const vx = demoElectionVxf() as {
+    gridLayouts: { ballotStyleId: string; gridPositions: { side: string }[] }[];
+  };
+  for (const l of vx.gridLayouts)
+    if (l.ballotStyleId === 'card-number-2')
+      l.gridPositions = l.gridPositions.filter((p) => p.side === 'front');
+  const imported = importVxf(Buffer.from(JSON.stringify(vx)));
+  if (!imported.ok) throw new Error(imported.errors.join('\n'));
+  return imported.value.election;
+}
+
+async function blankLike(image: Buffer): Promise<Buffer> {
+  const { width, height } = await sharp(image).metadata();
+  return sharp({
+    create: { width: width ?? 1700, height: height ?? 2200, channels: 3, background: '#fbfbf8' },
+  })
+    .withDensity(200)
+    .jpeg()
+    .toBuffer();
+}
+
+async function read(election: Election, images: Buffer[]): Promise<SheetOutcome> {
+  return interpretSheet(await pagesOfBytes(images), election, defaultCalibration());
+}
+
+describe('a sheet with a blank page', () => {
+  const election = oneSidedStyleElection();
+
+  it('reads a one-sided ballot whose back was scanned as blank paper, in either order', async () => {
+    const sheet = await generateSheet(
+      election,
+      { profile: 'clean', dpi: 200, format: 'jpeg', ballotStyleId: 'card-number-2' },
+      7,
+    );
+    if (!('front' in sheet.images)) throw new Error('expected two images');
+    const blank = await blankLike(sheet.images.front);
+    const truthVotes = Object.fromEntries(
+      sheet.truth.contests.filter((c) => c.marked.length > 0).map((c) => [c.contestId, c.votes]),
+    );
+    for (const images of [
+      [sheet.images.front, blank],
+      [blank, sheet.images.front],
+    ]) {
+      const out = await read(election, images);
+      if (out.type !== 'interpreted') expect.fail(`rejected: ${out.reason}: ${out.detail}`);
+      expect(out.ballotStyleId).toBe('card-number-2');
+      expect(out.pages.map((p) => p.side)).toEqual(['front']);
+      const blankIndex = images.indexOf(blank) + 1;
+      expect(out.pages[0]?.warnings).toContain(
+        `image ${blankIndex} is blank paper: taken as the unprinted other side of a one-sided sheet`,
+      );
+      const ours = Object.fromEntries(
+        out.contests.filter((c) => c.marked.length > 0).map((c) => [c.contestId, c.votes]),
+      );
+      expect(ours).toEqual(truthVotes);
+    }
+  });
+
+  it('rejects a blank page where the sheet has targets, and a sheet of blank pages', async () => {
+    const sheet = await generateSheet(
+      election,
+      { profile: 'clean', dpi: 200, format: 'jpeg', ballotStyleId: 'card-number-1' },
+      8,
+    );
+    if (!('front' in sheet.images)) throw new Error('expected two images');
+    const blank = await blankLike(sheet.images.front);
+    const out = await read(election, [sheet.images.front, blank]);
+    expect(out.type === 'rejected' && [out.reason, out.detail]).toEqual([
+      'missing-page',
+      expect.stringMatching(/^image 2 is blank paper, but the back of this sheet has \d+ targets$/),
+    ]);
+    const none = await read(election, [blank, blank]);
+    expect(none.type === 'rejected' && [none.reason, none.detail]).toEqual([
+      'blank-page',
+      'image 1: the page is blank (no ink found)',
+    ]);
+  });
+});
