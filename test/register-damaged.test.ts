@@ -23,8 +23,10 @@ import {
 import type { Election } from '../src/election/election.ts';
 import { importVxf } from '../src/election/vxf.ts';
 import type { GrayImage } from '../src/image.ts';
+import { interpretSheet } from '../src/pipeline/interpret.ts';
 import { decodeImage } from '../src/pipeline/preprocess.ts';
 import { gridToPixel, type RegisterOk, type RegisterResult, registerPage } from '../src/pipeline/register.ts';
+import { defaultCalibration } from './helpers.ts';
 
 type Affine = readonly [number, number, number, number, number, number];
 
@@ -114,6 +116,8 @@ describe('registerPage on a black-and-white page with synthetic dark areas', () 
   let m: Affine;
   let clean: RegisterOk;
   let printed: (0 | 1)[];
+  let back: GrayImage;
+  let truthStyle: string;
   const dpi = 200;
 
   beforeAll(async () => {
@@ -126,6 +130,10 @@ describe('registerPage on a black-and-white page with synthetic dark areas', () 
     const decoded = await decodeImage(sheet.images.front);
     if (decoded.type !== 'ok') throw new Error(decoded.detail);
     page = decoded.pages[0] as GrayImage;
+    const decodedBack = await decodeImage(sheet.images.back);
+    if (decodedBack.type !== 'ok') throw new Error(decodedBack.detail);
+    back = decodedBack.pages[0] as GrayImage;
+    truthStyle = sheet.truth.ballotStyleId;
     const t = sheet.truth.images[0];
     if (!t || t.transform.upsideDown) throw new Error('expected an upright front');
     m = t.transform.pageInToImagePx as unknown as Affine;
@@ -172,6 +180,45 @@ describe('registerPage on a black-and-white page with synthetic dark areas', () 
     const r = expectOk(registerPage(damaged, { paper: 'letter', dpi }));
     expect(r.bottomRowUnsure).toEqual(Array.from({ length: 13 }, (_, i) => 20 + i));
     expect(r.warnings.some((w) => w.includes('unsure'))).toBe(true);
+  });
+
+  const sheetOf = (front: GrayImage) =>
+    interpretSheet(
+      [
+        { ...front, imageIndex: 0, page: 0 },
+        { ...back, imageIndex: 1, page: 0 },
+      ],
+      election,
+      defaultCalibration(),
+    );
+
+  it('reads a front whose hidden bits can have only one value that names a sheet of the election', () => {
+    // columns 19–26: the batch/precinct field and the top of the card number (cards are 1 and 2 here)
+    const damaged = paint(page, m, [18.5, 26.5], [39.5, 41.5], 1);
+    expect(expectOk(registerPage(damaged, { paper: 'letter', dpi })).bottomRowUnsure).toEqual([
+      19, 20, 21, 22, 23, 24, 25, 26,
+    ]);
+    const out = sheetOf(damaged);
+    if (out.type !== 'interpreted') expect.fail(`rejected: ${out.reason}: ${out.detail}`);
+    expect(out.ballotStyleId).toBe(truthStyle);
+    expect(out.pages[0]?.warnings).toContainEqual(
+      expect.stringMatching(
+        /^bottom-row column\(s\) 19, 20, .* lie under a dark area: of all their values only one names a sheet of this election \(front card \d\), as read$/,
+      ),
+    );
+  });
+
+  it('rejects a front whose hidden bits could name either card, and says which', () => {
+    // columns 16 and 17 are the card number's two lowest bits: card 1 (01) and card 2 (10) both pass
+    const damaged = paint(page, m, [15.5, 17.5], [39.5, 41.5], 1);
+    expect(expectOk(registerPage(damaged, { paper: 'letter', dpi })).bottomRowUnsure).toEqual([16, 17]);
+    const out = sheetOf(damaged);
+    expect(out.type === 'rejected' && [out.reason, out.detail]).toEqual([
+      'unreadable-metadata',
+      expect.stringContaining(
+        'bottom-row column(s) 16, 17 lie under a dark area, and they could read as front card 1 or front card 2',
+      ),
+    ]);
   });
 
   it('rejects a page whose whole left column is under a dark area, and says so', () => {

@@ -59,7 +59,7 @@ export interface InterpretOptions {
 
 /** What a page says about itself: AccuVote timing-mark bits, a VotingWorks QR code, or nothing readable. */
 type PageMetadata =
-  | AccuvoteMetadata
+  | (AccuvoteMetadata & { readonly unsureNote?: string })
   | { side: Side; qr: VxQrMetadata }
   | { side: 'unknown'; reason: string; wrongElection?: boolean };
 
@@ -69,9 +69,66 @@ interface RegisteredPage {
   readonly meta: PageMetadata;
 }
 
+/** More bottom-row bits under a dark area than this and the row is not read at all (2^12 readings). */
+const MAX_UNSURE_BITS = 12;
+
+/**
+ * The AccuVote bits of a page. Bits under a dark area (`bottomRowUnsure`: on a black-and-white scan its
+ * speckle is as dark as a mark) are not trusted: every value they could have is tried, and the page's
+ * metadata stands only if exactly one of those readings names a sheet of this election (a front's card
+ * number, and precinct; a back's election date). None: unreadable. Several: unreadable, named.
+ */
+function accuvoteMetadata(reg: RegisterOk, election: Election): PageMetadata {
+  const read = decodeAccuvote(bitsFromBottomRow(reg.bottomRowBits));
+  const unsure = reg.bottomRowUnsure;
+  if (unsure.length === 0) return read;
+  const where = `bottom-row column(s) ${unsure.join(', ')} lie under a dark area`;
+  if (unsure.length > MAX_UNSURE_BITS)
+    return { side: 'unknown', reason: `${where}: too many bits to try (${unsure.length})` };
+  const readings = new Map<string, AccuvoteMetadata>();
+  for (let m = 0; m < 1 << unsure.length; m++) {
+    const bits = [...reg.bottomRowBits];
+    unsure.forEach((column, i) => {
+      bits[column] = ((m >> i) & 1) as 0 | 1;
+    });
+    const meta = decodeAccuvote(bitsFromBottomRow(bits));
+    if (meta.side === 'front') {
+      const sheet = sheetForCardNumber(election, meta.cardNumber);
+      if (!sheet) continue;
+      // the precinct number matters only where the card's style serves several precincts
+      const style = election.ballotStyles.find((b) => b.id === sheet.ballotStyleId);
+      const precinct = (style?.precinctIds.length ?? 0) > 1 ? ` precinct ${meta.batchOrPrecinctNumber}` : '';
+      const key = `front card ${meta.cardNumber}${precinct}`;
+      // of the readings that differ only in what does not matter, the one as read (or the first) stays
+      if (!readings.has(key) || JSON.stringify(meta) === JSON.stringify(read)) readings.set(key, meta);
+    } else if (meta.side === 'back' && sameElectionDate(meta, election)) {
+      if (!readings.has('back') || JSON.stringify(meta) === JSON.stringify(read)) readings.set('back', meta);
+    }
+  }
+  const [only, ...others] = [...readings];
+  if (!only)
+    return { side: 'unknown', reason: `${where}, and no value of them names a sheet of this election` };
+  if (others.length > 0)
+    return {
+      side: 'unknown',
+      reason: `${where}, and they could read as ${[only, ...others]
+        .map(([k]) => k)
+        .sort()
+        .join(' or ')}`,
+    };
+  const [name, meta] = only;
+  const same =
+    JSON.stringify(meta) === JSON.stringify(read)
+      ? ', as read'
+      : `, not as read (${read.side === 'unknown' ? read.reason : read.side})`;
+  return {
+    ...meta,
+    unsureNote: `${where}: of all their values only one names a sheet of this election (${name})${same}`,
+  };
+}
+
 function pageMetadata(page: SheetPage, reg: RegisterOk, election: Election): PageMetadata {
-  if (election.metadataEncoding === 'timing-marks')
-    return decodeAccuvote(bitsFromBottomRow(reg.bottomRowBits));
+  if (election.metadataEncoding === 'timing-marks') return accuvoteMetadata(reg, election);
   const qr = readVxQrMetadata(page, reg, election);
   if (qr.ok) return { side: qr.side, qr };
   return {
@@ -83,6 +140,7 @@ function pageMetadata(page: SheetPage, reg: RegisterOk, election: Election): Pag
 
 /** Notes for a page's warnings that come from its metadata (a test ballot in a tally is worth seeing). */
 function metadataWarnings(meta: PageMetadata): string[] {
+  if ('unsureNote' in meta && meta.unsureNote) return [meta.unsureNote];
   if (!('qr' in meta)) return [];
   return meta.qr.isTestMode
     ? [
