@@ -10,6 +10,7 @@ import sharp, { type Sharp } from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type InterpretOptions, interpretSheet } from '../src/pipeline/interpret.ts';
 import type { InterpretedSheet } from '../src/pipeline/outcome.ts';
+import { gridToPixel, registerPage } from '../src/pipeline/register.ts';
 import { HAVE_SHARED, VXQA } from './fixtures.ts';
 import { defaultCalibration, electionAt, pagesOfBytes } from './helpers.ts';
 
@@ -91,6 +92,54 @@ describe.skipIf(!HAVE_SHARED)('a VotingWorks v4.1 ballot with marks drawn in', (
     expect(sheet.ballotStyleId).toBe(STYLE);
     for (const [contestId, optionId] of expected)
       expect(sheet.contests.find((c) => c.contestId === contestId)?.votes, contestId).toEqual([optionId]);
+  });
+
+  /** The marked front with six marks of its top row painted out (and, if asked, its QR code too). */
+  async function damagedTop(qrToo: boolean): Promise<Buffer> {
+    const decoded = await pagesOfBytes([marked]);
+    const p = decoded[0];
+    if (!p) throw new Error('no page');
+    const reg = registerPage(p);
+    if (reg.type !== 'ok') throw new Error(reg.detail);
+    const boxes = [3, 8, 14, 19, 24, 29].map((c) => {
+      const m = reg.grid.top[c] as { xPx: number; yPx: number };
+      return `<rect x="${m.xPx - 25}" y="${m.yPx - 12}" width="50" height="24" fill="#fff"/>`;
+    });
+    if (qrToo) {
+      const a = gridToPixel(reg.grid, { column: 0.45, row: reg.rows - 6 });
+      const b = gridToPixel(reg.grid, { column: 4.8, row: reg.rows - 1.45 });
+      boxes.push(
+        `<rect x="${a.xPx}" y="${a.yPx}" width="${b.xPx - a.xPx}" height="${b.yPx - a.yPx}" fill="#fff"/>`,
+      );
+    }
+    const svg = `<svg width="${p.widthPx}" height="${p.heightPx}" xmlns="http://www.w3.org/2000/svg">${boxes.join('')}</svg>`;
+    return sharp(marked)
+      .composite([{ input: Buffer.from(svg) }])
+      .png()
+      .toBuffer();
+  }
+
+  it('with six top-row marks gone, the QR code says which way up the page is, either way it was scanned', async () => {
+    const damaged = await damagedTop(false);
+    for (const turned of [false, true]) {
+      const front = turned ? await gray(sharp(damaged).rotate(180)).png().toBuffer() : damaged;
+      const sheet = await read([front, back]);
+      expect(sheet.pages.map((p) => [p.side, p.rotated180])).toEqual([
+        ['front', turned],
+        ['back', false],
+      ]);
+      for (const [contestId, optionId] of expected)
+        expect(sheet.contests.find((c) => c.contestId === contestId)?.votes, contestId).toEqual([optionId]);
+    }
+  });
+
+  it('with six top-row marks and the QR code gone, the page is rejected rather than read by a guess', async () => {
+    const pages = await pagesOfBytes([await damagedTop(true), back]);
+    const out = interpretSheet(pages, electionAt(join(VXQA, 'election.json')), defaultCalibration());
+    expect(out.type === 'rejected' && [out.reason, out.detail.split(' (')[0]]).toEqual([
+      'unreadable-metadata',
+      'image 1: one row of timing marks is incomplete, so which way up the page is rests on its QR code, which could not be read either way up',
+    ]);
   });
 
   for (const [name, scan] of SCANS) {

@@ -33,7 +33,7 @@ import {
   type TargetResult,
 } from './outcome.ts';
 import { readVxQrMetadata, type VxQrMetadata } from './qr-metadata.ts';
-import { gridScaleAt, gridToPixel, type RegisterOk, registerPage } from './register.ts';
+import { gridScaleAt, gridToPixel, type RegisterOk, registerPage, turnedAround } from './register.ts';
 import { BUBBLE, type LocalGrid, scoreBubble, scoreWriteInArea, type TargetScore } from './score.ts';
 import { median } from './timing-marks.ts';
 
@@ -676,22 +676,51 @@ export function interpretSheet(
   const blank: { page: SheetPage; outcome: SheetOutcome }[] = [];
   for (const page of pages) {
     const stated = statedDpiOf(page, election);
-    const reg = registerPage(page, { paper: election.paper, ...(stated ? { dpi: stated } : {}) });
-    if (reg.type !== 'ok') {
-      const rejected = registerReject(page, reg.reason, reg.detail);
+    const registration = registerPage(page, { paper: election.paper, ...(stated ? { dpi: stated } : {}) });
+    if (registration.type !== 'ok') {
+      const rejected = registerReject(page, registration.reason, registration.detail);
       if (rejected.type === 'rejected' && rejected.reason === 'blank-page' && pages.length > 1) {
         blank.push({ page, outcome: rejected });
         continue;
       }
       return rejected;
     }
-    const meta = pageMetadata(page, reg, election);
+    let registeredAs: RegisterOk = registration;
+    let meta = pageMetadata(page, registeredAs, election);
+    // A VotingWorks QR code sits at the page's bottom-left corner: where it is not found there but is
+    // at the opposite corner, the page is the other way up (its timing marks were damaged where they
+    // would have told). A page whose orientation came from the QR-code corner itself is not turned.
+    if (
+      meta.side === 'unknown' &&
+      election.metadataEncoding !== 'timing-marks' &&
+      registeredAs.orientationCue !== 'qr-code-corner'
+    ) {
+      const turned = turnedAround(registeredAs);
+      const again = pageMetadata(page, turned, election);
+      if (again.side !== 'unknown') {
+        registeredAs = turned;
+        meta = again;
+      }
+    }
+    const reg = registeredAs;
     // a page top found from the side columns alone (no usable row) stands only if the page's own
     // metadata, read that way up, confirms it
     if (reg.orientationCue === 'side-columns' && meta.side === 'unknown')
       return reject(
         'unreadable-metadata',
         `image ${page.imageIndex + 1}: no usable row of timing marks, so which way up the page is rests on its metadata, which could not be read (${meta.reason})`,
+        page.imageIndex,
+      );
+    // VotingWorks prints complete rows at both ends: with one of them damaged, "the complete row is the
+    // top" is a guess that only the QR code can confirm
+    if (
+      reg.orientationCue === 'complete-top-row' &&
+      election.metadataEncoding !== 'timing-marks' &&
+      meta.side === 'unknown'
+    )
+      return reject(
+        'unreadable-metadata',
+        `image ${page.imageIndex + 1}: one row of timing marks is incomplete, so which way up the page is rests on its QR code, which could not be read either way up (${meta.reason})`,
         page.imageIndex,
       );
     registered.push({ page, reg, meta });

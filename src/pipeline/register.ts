@@ -1271,6 +1271,35 @@ function validateImage(image: GrayImage): string | undefined {
 }
 
 /**
+ * The same registration with the page taken the other way up: the grid turned through 180° (its rows
+ * and columns reversed), the rows' bits swapped. For a page whose orientation cue was weak and whose
+ * metadata says otherwise (a VotingWorks QR code found at the opposite corner).
+ */
+export function turnedAround(reg: RegisterOk): RegisterOk {
+  const rev = <T>(a: readonly T[]) => [...a].reverse();
+  const g = reg.grid;
+  return {
+    ...reg,
+    rotated180: !reg.rotated180,
+    grid: { ...g, top: rev(g.bottom), bottom: rev(g.top), left: rev(g.right), right: rev(g.left) },
+    bottomRowBits: rev(reg.topRowBits),
+    topRowBits: rev(reg.bottomRowBits),
+    // unsure bits belong to the row that was the far one, now the top: none are left in the bottom row
+    bottomRowUnsure: [],
+    marksFound: {
+      top: reg.marksFound.bottom,
+      bottom: reg.marksFound.top,
+      left: reg.marksFound.right,
+      right: reg.marksFound.left,
+    },
+    warnings: [
+      ...reg.warnings,
+      'turned around: the page is the other way up from what its timing marks said',
+    ],
+  };
+}
+
+/**
  * Find the timing-mark grid of a page. Never throws for bad input: every failure is an
  * `unreadable` result with a reason. Works in the original image coordinates (no rotation/warp).
  */
