@@ -19,7 +19,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { encodeMultipageG4 } from '../samples/generator/encode.ts';
 import { generateSheet, type SheetTruth } from '../samples/generator/index.ts';
-import { tiffPageCount } from '../src/batch/inputs.ts';
+import { listInputs, tiffPageCount } from '../src/batch/inputs.ts';
 import { main } from '../src/cli/main.ts';
 import type { GrayImage } from '../src/image.ts';
 import { capture, electionAt } from './helpers.ts';
@@ -193,6 +193,32 @@ describe('tally: files that are not ballot images', () => {
 });
 
 describe('tally: a batch TIFF (many sheets in one multi-page file)', () => {
+  it('is listed as sheets of two pages, or of one page each with single pairing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bt-list-tiff-'));
+    const tiff = (pages: number) =>
+      sharp(Buffer.alloc(64 * 64 * pages, 255), {
+        raw: { width: 64, height: 64 * pages, channels: 1, pageHeight: 64 },
+      })
+        .tiff()
+        .toBuffer();
+    writeFileSync(join(dir, 'a-two.tif'), await tiff(2));
+    writeFileSync(join(dir, 'b-three.tif'), await tiff(3));
+    const listed = (pairing: 'auto' | 'single') =>
+      listInputs([dir], dir, pairing).sheets.map((s) => [s.displayPaths.join('+'), s.pages]);
+    expect(listed('auto')).toEqual([
+      ['a-two.tif', undefined],
+      ['b-three.tif#page=1-2', { first: 0, count: 2 }],
+      ['b-three.tif#page=3', { first: 2, count: 1 }],
+    ]);
+    expect(listed('single')).toEqual([
+      ['a-two.tif#page=1', { first: 0, count: 1 }],
+      ['a-two.tif#page=2', { first: 1, count: 1 }],
+      ['b-three.tif#page=1', { first: 0, count: 1 }],
+      ['b-three.tif#page=2', { first: 1, count: 1 }],
+      ['b-three.tif#page=3', { first: 2, count: 1 }],
+    ]);
+  });
+
   it('is split into sheets of two pages, each read, shown with its pages, and none taken for a duplicate', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bt-batch-tiff-'));
     mkdirSync(join(dir, 'in'));

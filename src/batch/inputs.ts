@@ -10,7 +10,8 @@
  * Manifest (`*.txt` or `*.csv`): one sheet per line, `front[,back]` paths relative to the manifest.
  *
  * A TIFF of more than two pages given alone holds a whole batch, as document scanners save one: it is
- * split into sheets of two pages (1–2, 3–4, …; one page each with `pairing: 'single'`), each shown as
+ * split into sheets of two pages (1–2, 3–4, …; with `pairing: 'single'`, every page of a TIFF of two
+ * or more is a sheet of its own), each shown as
  * `file.tif#page=3-4` in the outputs, so that no page of it is left out.
  */
 import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
@@ -193,12 +194,12 @@ export function listInputs(inputs: readonly string[], cwd: string, pairing: Pair
   return { sheets: split, ignored, missing };
 }
 
-/** A sheet that is one TIFF of more than two pages → one sheet per `perSheet` pages of it. */
+/** A sheet that is one TIFF of more pages than a sheet has → one sheet per `perSheet` pages of it. */
 function splitBatchTiff(sheet: SheetInput, perSheet: 1 | 2): SheetInput[] {
   const [path] = sheet.paths;
   if (sheet.paths.length !== 1 || !path || !/\.tiff?$/i.test(path)) return [sheet];
   const count = tiffPageCount(path);
-  if (count === undefined || count <= 2) return [sheet];
+  if (count === undefined || count <= perSheet) return [sheet];
   const out: SheetInput[] = [];
   for (let first = 0; first < count; first += perSheet) {
     const n = Math.min(perSheet, count - first);
