@@ -192,6 +192,32 @@ describe('tally: files that are not ballot images', () => {
   });
 });
 
+describe('listing inputs: which files make one sheet', () => {
+  it('pairs by side words at the end or inside the name, then by name order', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bt-pairs-'));
+    const names = [
+      'b7_back_2.jpg',
+      'b7_front_2.jpg',
+      'box1-0001-side0.png',
+      'box1-0001-side1.png',
+      'scan-back-300dpi.jpeg',
+      'scan-front-300dpi.jpeg',
+      'sheet-0001-A.jpg',
+      'sheet-0001-B.jpg',
+      'x0001.jpg',
+      'x0002.jpg',
+    ];
+    for (const n of names) writeFileSync(join(dir, n), 'not read while listing');
+    expect(listInputs([dir], dir).sheets.map((s) => s.displayPaths.join('+'))).toEqual([
+      'b7_front_2.jpg+b7_back_2.jpg',
+      'box1-0001-side0.png+box1-0001-side1.png',
+      'scan-front-300dpi.jpeg+scan-back-300dpi.jpeg',
+      'sheet-0001-A.jpg+sheet-0001-B.jpg',
+      'x0001.jpg+x0002.jpg',
+    ]);
+  });
+});
+
 describe('tally: a batch TIFF (many sheets in one multi-page file)', () => {
   it('is listed as sheets of two pages, or of one page each with single pairing', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bt-list-tiff-'));

@@ -3,7 +3,8 @@
  *
  * Pairing rules, in order, within one directory:
  * 1. names that differ only by a side word: `-front`/`-back`, `_front`/`_back`, `_side0`/`_side1`,
- *    `-A`/`-B`, `-p-1`/`-p-2` (case-insensitive) make one sheet;
+ *    `-A`/`-B`, `-p-1`/`-p-2` (case-insensitive) make one sheet; `front`/`back`/`side0`/`side1` may also
+ *    stand inside the name before a shared suffix (`scan-front-300dpi`, `scan-back-300dpi`);
  * 2. a multi-page TIFF (`.tif`/`.tiff` without a side word) is one sheet by itself (pages 1 and 2);
  * 3. the remaining images pair up in name order (1+2, 3+4, …), unless `pairing: 'single'`, where each
  *    image is a one-page sheet.
@@ -44,7 +45,16 @@ export type Pairing = 'auto' | 'single';
 
 const SIDE_PATTERN = /^(.*?)([-_. ]?)(front|back|side0|side1|a|b|p-1|p-2)$/i;
 
+/** A side word inside the name, before a suffix the two sides share: `scan-front-300dpi`, `b7_back_2`. */
+const INNER_SIDE_PATTERN = /^(.*?[-_. ])(front|back|side0|side1)([-_. ].*)$/i;
+
 function sideOf(stem: string): { key: string; side: 0 | 1 } | undefined {
+  const inner = SIDE_PATTERN.test(stem) ? undefined : INNER_SIDE_PATTERN.exec(stem);
+  if (inner?.[2]) {
+    const word = inner[2].toLowerCase();
+    const side = word === 'front' || word === 'side0' ? 0 : 1;
+    return { key: `${inner[1]}\u0000${inner[3]}\u0000${word.startsWith('side') ? 'side' : 'fb'}`, side };
+  }
   const m = SIDE_PATTERN.exec(stem);
   if (!m?.[3]) return undefined;
   const word = m[3].toLowerCase();
