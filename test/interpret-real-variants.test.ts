@@ -248,6 +248,33 @@ const VARIANTS: Variant[] = [
     },
   },
   {
+    name: 'black-and-white G4 TIFF, error-diffusion dithered (a halftone scan mode)',
+    grey: false,
+    make: (p) => {
+      const W = p.gray.widthPx;
+      const H = p.gray.heightPx;
+      const level = Float32Array.from(p.gray.data);
+      const out = new Uint8Array(W * H);
+      const spread = (i: number, e: number) => {
+        level[i] = (level[i] as number) + e;
+      };
+      for (let y = 0; y < H; y++)
+        for (let x = 0; x < W; x++) {
+          const i = y * W + x;
+          const v = level[i] as number;
+          out[i] = v < 128 ? 0 : 255;
+          const e = v - (out[i] as number);
+          if (x + 1 < W) spread(i + 1, (e * 7) / 16);
+          if (y + 1 < H) {
+            if (x > 0) spread(i + W - 1, (e * 3) / 16);
+            spread(i + W, (e * 5) / 16);
+            if (x + 1 < W) spread(i + W + 1, e / 16);
+          }
+        }
+      return g4(raw({ ...p.gray, data: out }), 128, p.dpi);
+    },
+  },
+  {
     name: 'a colour scan of salmon-coloured paper',
     grey: false,
     make: (p) => {
