@@ -29,13 +29,15 @@ Options:
   --calibration NAME    calibration profile name (calibration/NAME.json) or path [default]
   --out DIR             output directory
   --workers N           worker threads (default: one per core)
-  --pairing MODE        auto (side words, multi-page TIFF, then consecutive pairs) | single
+  --pairing MODE        auto (side words, multi-page TIFFs, then consecutive pairs) | single
   --ballot-style ID     the ballot style of every sheet (when sheets carry no readable metadata)
   --resume              continue an interrupted run from DIR/journal.jsonl
   --json                print the summary as JSON (no progress bar)
 
-Sheets are paired front/back by name (-front/-back, _side0/_side1, -A/-B, -p-1/-p-2), a
-multi-page TIFF is one sheet, and other images pair in name order.
+Sheets are paired front/back by name (-front/-back, _side0/_side1, -A/-B, -p-1/-p-2 at the end,
+or front/back inside the name before a shared suffix), a two-page TIFF is one sheet, a TIFF of
+more pages (a scanned box) is split into sheets of two pages (shown as box.tif#page=3-4), and
+other images pair in name order. --pairing single makes every image (and TIFF page) a sheet.
 Exit codes: 0 every sheet recorded; 1 some need review or were rejected; 2 bad usage.
 Timestamps in the outputs come from SOURCE_DATE_EPOCH when it is set.
 `;
