@@ -463,6 +463,12 @@ const MIN_FULLER_ROW_MARKS = 12;
 /** …and this many more than the row at the other end. */
 const FULLER_ROW_MARGIN = 6;
 
+/**
+ * What may tell the page top when the side columns alone are found: only a row cut off by the image
+ * edge (early, before the openings that may still find a real row), or also the clearly fuller row (last).
+ */
+type PageTopEvidence = 'cut-row-only' | 'cut-or-fuller-row';
+
 /** The near row rebuilt from the side columns (no row of the page was usable). */
 interface RescuedRow {
   readonly row: RowFit;
@@ -501,6 +507,7 @@ function rowFromSideColumns(
   topCands: readonly Candidate[],
   botCands: readonly Candidate[],
   expectedCounts: readonly number[],
+  top: PageTopEvidence,
 ): RescuedRow | string {
   const W = image.widthPx;
   const H = image.heightPx;
@@ -566,8 +573,8 @@ function rowFromSideColumns(
     };
     return { row, inferred, found: TIMING_MARK_COLUMNS - inferred.size };
   };
-  const top = rowAt(l.top, r.top, topCands);
-  const bottom = rowAt(l.bottom, r.bottom, botCands);
+  const topRow = rowAt(l.top, r.top, topCands);
+  const bottomRow = rowAt(l.bottom, r.bottom, botCands);
   const cutTop = l.cutTop || r.cutTop;
   const cutBottom = l.cutBottom || r.cutBottom;
   let nearIsTop: boolean;
@@ -575,16 +582,18 @@ function rowFromSideColumns(
   if (cutTop !== cutBottom) {
     nearIsTop = cutTop;
     why = `the image edge cut off the ${cutTop ? 'top' : 'bottom'} row`;
-  } else if (top.found >= MIN_FULLER_ROW_MARKS && top.found >= bottom.found + FULLER_ROW_MARGIN) {
+  } else if (top === 'cut-row-only') {
+    return 'side columns found, but no row is cut off by the image edge';
+  } else if (topRow.found >= MIN_FULLER_ROW_MARKS && topRow.found >= bottomRow.found + FULLER_ROW_MARGIN) {
     nearIsTop = true;
-    why = `the top row has ${top.found} marks, the bottom ${bottom.found}`;
-  } else if (bottom.found >= MIN_FULLER_ROW_MARKS && bottom.found >= top.found + FULLER_ROW_MARGIN) {
+    why = `the top row has ${topRow.found} marks, the bottom ${bottomRow.found}`;
+  } else if (bottomRow.found >= MIN_FULLER_ROW_MARKS && bottomRow.found >= topRow.found + FULLER_ROW_MARGIN) {
     nearIsTop = false;
-    why = `the bottom row has ${bottom.found} marks, the top ${top.found}`;
+    why = `the bottom row has ${bottomRow.found} marks, the top ${topRow.found}`;
   } else {
-    return `side columns found, but neither end tells the page top (rows of ${top.found} and ${bottom.found} marks)`;
+    return `side columns found, but neither end tells the page top (rows of ${topRow.found} and ${bottomRow.found} marks)`;
   }
-  const near = nearIsTop ? top : bottom;
+  const near = nearIsTop ? topRow : bottomRow;
   return {
     row: near.row,
     nearIsTop,
@@ -767,7 +776,7 @@ function attempt(
   edgeDepthIn: number,
   strict: boolean,
   damaged = false,
-  fromColumns = false,
+  fromColumns: PageTopEvidence | undefined = undefined,
 ): RegisterResult {
   const W = image.widthPx;
   const H = image.heightPx;
@@ -814,7 +823,7 @@ function attempt(
   const expectedCounts = options.paper ? [TIMING_MARK_ROWS[options.paper]] : Object.values(TIMING_MARK_ROWS);
   let rescued: RescuedRow | undefined;
   if (!topUsable && !botUsable && fromColumns) {
-    const r = rowFromSideColumns(image, source, s, topCands, botCands, expectedCounts);
+    const r = rowFromSideColumns(image, source, s, topCands, botCands, expectedCounts, fromColumns);
     if (typeof r === 'string')
       return unreadable('incomplete-timing-marks', `no usable row of timing marks; ${r}`);
     rescued = r;
@@ -1345,6 +1354,28 @@ export function registerPage(image: GrayImage, options: RegisterOptions = {}): R
     const dpi0 = options.dpi ?? image.widthPx / PAPER_WIDTH_IN;
     const wholeRect = { xPx: 0, yPx: 0, widthPx: image.widthPx, heightPx: image.heightPx };
     let plain: Blob[] = [];
+    // No usable row at all (the top row cut off by the image edge, or missing many marks): the side
+    // columns found on their own give the corners and the top row is rebuilt between them. Where the
+    // image edge cut a row off, this is tried on the plain labelling, before the costly openings (a
+    // scanner that always crops the top row sends every page this way); where only a fuller row could
+    // tell the top, it is tried last, after the openings had their chance to find a real row. A grid
+    // whose interior is largely dark is refused, as on the damaged-border path.
+    let darkColumns = '';
+    const viaColumns = (blobs: readonly Blob[], top: PageTopEvidence): RegisterOk | undefined => {
+      if (fast.reason !== 'no-timing-marks' && fast.reason !== 'incomplete-timing-marks') return undefined;
+      const source: BlobSource = (rect) => blobs.filter((b) => blobCentreIn(b, rect));
+      const columns = attempt(image, options, source, 2.0, false, false, top);
+      if (columns.type !== 'ok') return undefined;
+      const interior = darkInterior(image, columns.grid);
+      if (interior >= MAX_DARK_INTERIOR) {
+        darkColumns = `${Math.round(interior * 100)} % of the page inside the timing marks is dark`;
+        return undefined;
+      }
+      return {
+        ...columns,
+        warnings: [...columns.warnings, `fast path failed (${fast.reason}): used the side columns`],
+      };
+    };
     for (const openKernel of [undefined, { widthPx: dpi0 / 20, heightPx: dpi0 / 40 }]) {
       const all = openKernel
         ? findDarkBlobs(image, wholeRect, { ...blobOptions, openKernel }).blobs
@@ -1355,6 +1386,10 @@ export function registerPage(image: GrayImage, options: RegisterOptions = {}): R
       if (slow.type === 'ok') {
         const how = openKernel ? 'whole-page search after opening' : 'whole-page search';
         return { ...slow, warnings: [...slow.warnings, `fast path failed (${fast.reason}): used ${how}`] };
+      }
+      if (!openKernel) {
+        const columns = viaColumns(plain, 'cut-row-only');
+        if (columns) return columns;
       }
     }
     // last, only where a dark area lies along the border (a shadow; on a black-and-white scan, dense
@@ -1386,25 +1421,16 @@ export function registerPage(image: GrayImage, options: RegisterOptions = {}): R
         darkPage = `${Math.round(interior * 100)} % of the page inside the timing marks is dark`;
       }
     }
-    // last resort: no usable row at all (the top row cut off by the image edge, or missing many marks):
-    // the side columns found on their own give the corners, and the top row is rebuilt between them
-    if (fast.reason === 'no-timing-marks' || fast.reason === 'incomplete-timing-marks') {
-      const whole: BlobSource = (rect) => plain.filter((b) => blobCentreIn(b, rect));
-      const columns = attempt(image, options, whole, 2.0, false, false, true);
-      if (columns.type === 'ok') {
-        return {
-          ...columns,
-          warnings: [...columns.warnings, `fast path failed (${fast.reason}): used the side columns`],
-        };
-      }
-    }
+    // last resort: the side columns again, where the clearly fuller row may now tell the page top
+    const columns = viaColumns(plain, 'cut-or-fuller-row');
+    if (columns) return columns;
     // what a person sees: a dark area along the edges (and over the page)
     if (
       fast.reason === 'no-timing-marks' ||
       fast.reason === 'incomplete-timing-marks' ||
       fast.reason === 'ambiguous-grid'
     ) {
-      const seen = [describeDarkEdges(edges), darkPage].filter((t) => t !== '').join('; ');
+      const seen = [describeDarkEdges(edges), darkPage || darkColumns].filter((t) => t !== '').join('; ');
       if (seen) return { ...fast, detail: `${fast.detail}; ${seen}` };
     }
     return fast;
