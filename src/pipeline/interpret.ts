@@ -660,6 +660,68 @@ export function applyContestRules(
 }
 
 /**
+ * One page: its grid, which way up it is and what it says about itself, or why it cannot be read. Blank
+ * paper is told apart (beside a printed page it may be the unprinted back of a one-sided sheet).
+ */
+function readPage(
+  page: SheetPage,
+  election: Election,
+): { type: 'page'; page: RegisteredPage } | { type: 'blank' | 'rejected'; outcome: SheetOutcome } {
+  const stated = statedDpiOf(page, election);
+  const registration = registerPage(page, { paper: election.paper, ...(stated ? { dpi: stated } : {}) });
+  if (registration.type !== 'ok') {
+    const outcome = registerReject(page, registration.reason, registration.detail);
+    const blank = outcome.type === 'rejected' && outcome.reason === 'blank-page';
+    return { type: blank ? 'blank' : 'rejected', outcome };
+  }
+  let reg: RegisterOk = registration;
+  let meta = pageMetadata(page, reg, election);
+  // A VotingWorks QR code sits at the page's bottom-left corner: where it is not found there but is at
+  // the opposite corner, the page is the other way up (its timing marks were damaged where they would
+  // have told). A page whose orientation came from the QR-code corner itself is not turned.
+  if (
+    meta.side === 'unknown' &&
+    election.metadataEncoding !== 'timing-marks' &&
+    reg.orientationCue !== 'qr-code-corner'
+  ) {
+    const turned = turnedAround(reg);
+    const again = pageMetadata(page, turned, election);
+    if (again.side !== 'unknown') {
+      reg = turned;
+      meta = again;
+    }
+  }
+  const where = `image ${page.imageIndex + 1}`;
+  // a page top found from the side columns alone (no usable row) stands only if the page's own metadata,
+  // read that way up, confirms it
+  if (reg.orientationCue === 'side-columns' && meta.side === 'unknown')
+    return {
+      type: 'rejected',
+      outcome: reject(
+        'unreadable-metadata',
+        `${where}: no usable row of timing marks, so which way up the page is rests on its metadata, which could not be read (${meta.reason})`,
+        page.imageIndex,
+      ),
+    };
+  // VotingWorks prints complete rows at both ends: with one of them damaged, "the complete row is the top"
+  // is a guess that only the QR code can confirm
+  if (
+    reg.orientationCue === 'complete-top-row' &&
+    election.metadataEncoding !== 'timing-marks' &&
+    meta.side === 'unknown'
+  )
+    return {
+      type: 'rejected',
+      outcome: reject(
+        'unreadable-metadata',
+        `${where}: one row of timing marks is incomplete, so which way up the page is rests on its QR code, which could not be read either way up (${meta.reason})`,
+        page.imageIndex,
+      ),
+    };
+  return { type: 'page', page: { page, reg, meta } };
+}
+
+/**
  * Interpret one sheet from its pages (front and back in either order; one page for a one-sided scan).
  * Never throws for bad input: every failure is a `rejected` outcome with a reason and detail.
  */
@@ -675,55 +737,10 @@ export function interpretSheet(
   // of the sheet's layout has no targets, below)
   const blank: { page: SheetPage; outcome: SheetOutcome }[] = [];
   for (const page of pages) {
-    const stated = statedDpiOf(page, election);
-    const registration = registerPage(page, { paper: election.paper, ...(stated ? { dpi: stated } : {}) });
-    if (registration.type !== 'ok') {
-      const rejected = registerReject(page, registration.reason, registration.detail);
-      if (rejected.type === 'rejected' && rejected.reason === 'blank-page' && pages.length > 1) {
-        blank.push({ page, outcome: rejected });
-        continue;
-      }
-      return rejected;
-    }
-    let registeredAs: RegisterOk = registration;
-    let meta = pageMetadata(page, registeredAs, election);
-    // A VotingWorks QR code sits at the page's bottom-left corner: where it is not found there but is
-    // at the opposite corner, the page is the other way up (its timing marks were damaged where they
-    // would have told). A page whose orientation came from the QR-code corner itself is not turned.
-    if (
-      meta.side === 'unknown' &&
-      election.metadataEncoding !== 'timing-marks' &&
-      registeredAs.orientationCue !== 'qr-code-corner'
-    ) {
-      const turned = turnedAround(registeredAs);
-      const again = pageMetadata(page, turned, election);
-      if (again.side !== 'unknown') {
-        registeredAs = turned;
-        meta = again;
-      }
-    }
-    const reg = registeredAs;
-    // a page top found from the side columns alone (no usable row) stands only if the page's own
-    // metadata, read that way up, confirms it
-    if (reg.orientationCue === 'side-columns' && meta.side === 'unknown')
-      return reject(
-        'unreadable-metadata',
-        `image ${page.imageIndex + 1}: no usable row of timing marks, so which way up the page is rests on its metadata, which could not be read (${meta.reason})`,
-        page.imageIndex,
-      );
-    // VotingWorks prints complete rows at both ends: with one of them damaged, "the complete row is the
-    // top" is a guess that only the QR code can confirm
-    if (
-      reg.orientationCue === 'complete-top-row' &&
-      election.metadataEncoding !== 'timing-marks' &&
-      meta.side === 'unknown'
-    )
-      return reject(
-        'unreadable-metadata',
-        `image ${page.imageIndex + 1}: one row of timing marks is incomplete, so which way up the page is rests on its QR code, which could not be read either way up (${meta.reason})`,
-        page.imageIndex,
-      );
-    registered.push({ page, reg, meta });
+    const read = readPage(page, election);
+    if (read.type === 'page') registered.push(read.page);
+    else if (read.type === 'blank' && pages.length > 1) blank.push({ page, outcome: read.outcome });
+    else return read.outcome;
   }
   if (registered.length === 0) return (blank[0] as { outcome: SheetOutcome }).outcome;
   const id = identify(registered, election, options);
