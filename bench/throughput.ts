@@ -6,7 +6,8 @@
  *      npm run bench:throughput -- --profile [--sheets N] [--dpi …] [--format …]
  *
  * 1. Generates N sheets once with the sample generator (seed 1, realistic profile) and caches them under
- *    bench/.cache/throughput-<format>-<dpi>-<N>/ (a `.complete.json` marks a finished cache).
+ *    bench/.cache/throughput-<format>-<dpi>-<N>/ (a `.complete.json` marks a finished cache). Beyond
+ *    5,000 (or --distinct D) the generated sheets repeat as hard links, so that 100,000 fit the disk.
  * 2. For each worker count (default 1 and all): the decode-only floor (bench/decode-worker.ts: read +
  *    sharp decode to one-channel raw, same files, same worker count, same in-flight window), then the full
  *    pipeline through the real batch runner (listInputs + runBatch, demo election, default calibration,
@@ -23,7 +24,7 @@
  * and prints self and inclusive time by function and by file.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
@@ -128,6 +129,13 @@ export interface BatchSpec {
   format: BenchFormat;
   dpi: BenchDpi;
   sheets: number;
+  /** distinct sheets to generate, the rest repeating them (default: all, up to MAX_DISTINCT_SHEETS) */
+  distinct?: number;
+}
+
+/** How many distinct sheets a batch spec generates. */
+function distinctOf(spec: BatchSpec): number {
+  return Math.min(spec.sheets, spec.distinct ?? MAX_DISTINCT_SHEETS);
 }
 
 interface CacheMarker extends BatchSpec {
@@ -136,10 +144,38 @@ interface CacheMarker extends BatchSpec {
   generatedMs: number;
   generatorSheetsPerSec: number;
   bytes: number;
+  /** sheets generated; the rest of a larger batch repeats them (see MAX_DISTINCT_SHEETS) */
+  distinctSheets?: number;
+}
+
+/**
+ * At most this many distinct sheets are generated (about 3.3 GB and 25 minutes at 200 dpi JPEG). A larger
+ * batch repeats them as hard links under new names: 100,000 generated sheets would need about 65 GB of
+ * disk and 8 hours, more than this machine has free. Every sheet of the batch is still read, decoded and
+ * interpreted; the repeats then come out as duplicate images, which the outcomes count.
+ */
+export const MAX_DISTINCT_SHEETS = 5000;
+
+/** Fill a batch of `sheets` by hard-linking the images of its first `distinct` sheets under the next ids. */
+function repeatSheets(dir: string, distinct: number, sheets: number): void {
+  const byId = new Map<string, string[]>();
+  for (const name of readdirSync(dir)) {
+    const m = /^(\d{6})(-.+\.(?:jpe?g|png|tiff?))$/i.exec(name);
+    if (!m?.[1] || !m[2]) continue;
+    byId.set(m[1], [...(byId.get(m[1]) ?? []), m[2]]);
+  }
+  const pad = (n: number) => String(n).padStart(6, '0');
+  for (let i = distinct + 1; i <= sheets; i++) {
+    const from = pad(((i - 1) % distinct) + 1);
+    for (const suffix of byId.get(from) ?? [])
+      linkSync(join(dir, `${from}${suffix}`), join(dir, `${pad(i)}${suffix}`));
+  }
 }
 
 export function cacheDirFor(spec: BatchSpec): string {
-  return join(CACHE_DIR, `throughput-${spec.format}-${spec.dpi}-${spec.sheets}`);
+  const distinct = distinctOf(spec);
+  const repeats = distinct < spec.sheets ? `-of-${distinct}` : '';
+  return join(CACHE_DIR, `throughput-${spec.format}-${spec.dpi}-${spec.sheets}${repeats}`);
 }
 
 export function loadDemo(): { election: Election; electionJson: string; calibration: Calibration } {
@@ -159,9 +195,10 @@ async function generate(spec: BatchSpec, log: (s: string) => void): Promise<Cach
   // imported here: the measuring process should not carry the generator
   const { generateBatch } = await import('../samples/generator/index.ts');
   let last = 0;
+  const distinct = distinctOf(spec);
   const summary = await generateBatch({
     election,
-    count: spec.sheets,
+    count: distinct,
     seed: SEED,
     outDir: dir,
     profile: PROFILE,
@@ -175,6 +212,10 @@ async function generate(spec: BatchSpec, log: (s: string) => void): Promise<Cach
       }
     },
   });
+  if (spec.sheets > distinct) {
+    repeatSheets(dir, distinct, spec.sheets);
+    log(`  linked ${spec.sheets - distinct} more sheets as repeats of the ${distinct} generated`);
+  }
   return {
     ...spec,
     seed: SEED,
@@ -182,6 +223,7 @@ async function generate(spec: BatchSpec, log: (s: string) => void): Promise<Cach
     generatedMs: summary.elapsedMs,
     generatorSheetsPerSec: summary.sheetsPerSecond,
     bytes: summary.bytes,
+    distinctSheets: distinct,
   };
 }
 
@@ -194,7 +236,12 @@ export async function ensureBatch(
   const markerPath = join(dir, '.complete.json');
   if (existsSync(markerPath)) {
     const marker = JSON.parse(readFileSync(markerPath, 'utf8')) as CacheMarker;
-    if (marker.sheets === spec.sheets && marker.format === spec.format && marker.dpi === spec.dpi)
+    if (
+      marker.sheets === spec.sheets &&
+      marker.format === spec.format &&
+      marker.dpi === spec.dpi &&
+      (marker.distinctSheets ?? marker.sheets) === distinctOf(spec)
+    )
       return { dir, marker, generatedNow: false };
   }
   rmSync(dir, { recursive: true, force: true });
@@ -209,6 +256,8 @@ export async function ensureBatch(
       '--generate-only',
       '--sheets',
       String(spec.sheets),
+      '--distinct',
+      String(distinctOf(spec)),
     ].concat(['--format', spec.format, '--dpi', String(spec.dpi)]),
     { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 64 * MB },
   );
@@ -434,7 +483,14 @@ export interface ThroughputReport {
   peakRssMb: number;
   targets: { ratio: boolean; scaling: boolean | null; peakRss: boolean };
   listInputsMs: number;
-  generation: { generatedNow: boolean; generatedMs: number; generatorSheetsPerSec: number; bytes: number };
+  generation: {
+    generatedNow: boolean;
+    generatedMs: number;
+    generatorSheetsPerSec: number;
+    bytes: number;
+    /** when fewer than `sheets`: the rest repeat these (and come out as duplicate images) */
+    distinctSheets?: number;
+  };
   runs: RunMeasure[];
 }
 
@@ -538,6 +594,9 @@ function summarise(
       generatedMs: batch.marker.generatedMs,
       generatorSheetsPerSec: batch.marker.generatorSheetsPerSec,
       bytes: batch.marker.bytes,
+      ...(batch.marker.distinctSheets !== undefined && batch.marker.distinctSheets < options.sheets
+        ? { distinctSheets: batch.marker.distinctSheets }
+        : {}),
     },
     runs,
   };
@@ -619,7 +678,10 @@ export function markdown(file: ResultsFile): string {
     lines.push(
       `- \`${e.command}\` — finished ${e.date.slice(0, 16).replace('T', ' ')} UTC, load average at start ${e.machine.loadAvg1mAtStart}, ` +
         `listInputs ${e.listInputsMs} ms, generation ${Math.round(e.generation.generatedMs / 1000)} s ` +
-        `(${e.generation.generatorSheetsPerSec} sheets/s)`,
+        `(${e.generation.generatorSheetsPerSec} sheets/s)` +
+        (e.generation.distinctSheets
+          ? `, ${e.generation.distinctSheets} distinct sheets repeated up to ${e.sheets} (the repeats are duplicate images)`
+          : ''),
     );
   lines.push('');
   return lines.join('\n');
@@ -789,6 +851,8 @@ export async function profileOneWorker(spec: BatchSpec, log: (s: string) => void
 
 export const USAGE = `Usage: npm run bench:throughput -- [--sheets N] [--workers N] [--dpi 200|300] [--format jpeg|tiff-g4]
                                  [--worker-counts 1,N] [--runs R] [--json] [--no-save] [--profile]
+                                 [--distinct D]
+  --distinct D   generate D distinct sheets and repeat them (hard links) up to N [min(N, ${MAX_DISTINCT_SHEETS})]
 `;
 
 type Parsed =
@@ -826,6 +890,7 @@ export function parseThroughputArgs(argv: string[]): Parsed {
         'no-save': { type: 'boolean' },
         profile: { type: 'boolean' },
         'generate-only': { type: 'boolean' },
+        distinct: { type: 'string' },
       },
       strict: true,
     }).values;
@@ -841,6 +906,15 @@ export function parseThroughputArgs(argv: string[]): Parsed {
   const sheets = take(intBetween('--sheets', values.sheets as string | undefined, 1, 1_000_000, 2000));
   const workers = take(intBetween('--workers', values.workers as string | undefined, 1, 256, cores));
   const runs = take(intBetween('--runs', values.runs as string | undefined, 1, 50, 1));
+  const distinct = take(
+    intBetween(
+      '--distinct',
+      values.distinct as string | undefined,
+      1,
+      1_000_000,
+      Math.min(sheets, MAX_DISTINCT_SHEETS),
+    ),
+  );
   const dpi = (values.dpi ?? '200') as string;
   if (dpi !== '200' && dpi !== '300') errors.push(`Expected one of 200, 300 for --dpi but received "${dpi}"`);
   const format = (values.format ?? 'jpeg') as string;
@@ -858,6 +932,7 @@ export function parseThroughputArgs(argv: string[]): Parsed {
     ok: true,
     options: {
       sheets,
+      distinct: Math.min(distinct, sheets),
       workers,
       runs,
       workerCounts,
