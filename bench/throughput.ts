@@ -191,11 +191,26 @@ export function loadDemo(): { election: Election; electionJson: string; calibrat
 async function generate(spec: BatchSpec, log: (s: string) => void): Promise<CacheMarker> {
   const dir = cacheDirFor(spec);
   rmSync(dir, { recursive: true, force: true });
+  const distinct = distinctOf(spec);
+  // a batch that repeats D sheets starts from the cached batch of D sheets when there is one (same seed,
+  // same generator settings): its files are linked, not generated again
+  const pool: BatchSpec = { format: spec.format, dpi: spec.dpi, sheets: distinct };
+  const poolMarkerPath = join(cacheDirFor(pool), '.complete.json');
+  if (distinct < spec.sheets && existsSync(poolMarkerPath)) {
+    const poolMarker = JSON.parse(readFileSync(poolMarkerPath, 'utf8')) as CacheMarker;
+    mkdirSync(dir, { recursive: true });
+    for (const name of readdirSync(cacheDirFor(pool)))
+      if (!name.startsWith('.')) linkSync(join(cacheDirFor(pool), name), join(dir, name));
+    repeatSheets(dir, distinct, spec.sheets);
+    log(
+      `  linked the ${distinct} cached sheets of ${cacheDirFor(pool)} and ${spec.sheets - distinct} repeats`,
+    );
+    return { ...poolMarker, ...spec, distinctSheets: distinct };
+  }
   const { election } = loadDemo();
   // imported here: the measuring process should not carry the generator
   const { generateBatch } = await import('../samples/generator/index.ts');
   let last = 0;
-  const distinct = distinctOf(spec);
   const summary = await generateBatch({
     election,
     count: distinct,
