@@ -203,7 +203,7 @@ async function generate(spec: BatchSpec, log: (s: string) => void): Promise<Cach
       if (!name.startsWith('.')) linkSync(join(cacheDirFor(pool), name), join(dir, name));
     repeatSheets(dir, distinct, spec.sheets);
     log(
-      `  linked the ${distinct} cached sheets of ${cacheDirFor(pool)} and ${spec.sheets - distinct} repeats`,
+      `  linked the ${distinct} cached sheets of ${relative(ROOT, cacheDirFor(pool))} and ${spec.sheets - distinct} repeats`,
     );
     return { ...poolMarker, ...spec, distinctSheets: distinct };
   }
