@@ -40,21 +40,25 @@ async function read(election: Election, images: Buffer[]): Promise<SheetOutcome>
 
 describe('a sheet with a blank page', () => {
   const election = oneSidedStyleElection();
-
-  it('reads a one-sided ballot whose back was scanned as blank paper, in either order', async () => {
+  /** A clean generated sheet of a style: its front, and blank paper of the same size for its back. */
+  const frontAndBlank = async (ballotStyleId: string, seed: number) => {
     const sheet = await generateSheet(
       election,
-      { profile: 'clean', dpi: 200, format: 'jpeg', ballotStyleId: 'card-number-2' },
-      7,
+      { profile: 'clean', dpi: 200, format: 'jpeg', ballotStyleId },
+      seed,
     );
     if (!('front' in sheet.images)) throw new Error('expected two images');
-    const blank = await blankLike(sheet.images.front);
+    return { sheet, front: sheet.images.front, blank: await blankLike(sheet.images.front) };
+  };
+
+  it('reads a one-sided ballot whose back was scanned as blank paper, in either order', async () => {
+    const { sheet, front, blank } = await frontAndBlank('card-number-2', 7);
     const truthVotes = Object.fromEntries(
       sheet.truth.contests.filter((c) => c.marked.length > 0).map((c) => [c.contestId, c.votes]),
     );
     for (const images of [
-      [sheet.images.front, blank],
-      [blank, sheet.images.front],
+      [front, blank],
+      [blank, front],
     ]) {
       const out = await read(election, images);
       if (out.type !== 'interpreted') expect.fail(`rejected: ${out.reason}: ${out.detail}`);
@@ -72,14 +76,8 @@ describe('a sheet with a blank page', () => {
   });
 
   it('rejects a blank page where the sheet has targets, and a sheet of blank pages', async () => {
-    const sheet = await generateSheet(
-      election,
-      { profile: 'clean', dpi: 200, format: 'jpeg', ballotStyleId: 'card-number-1' },
-      8,
-    );
-    if (!('front' in sheet.images)) throw new Error('expected two images');
-    const blank = await blankLike(sheet.images.front);
-    const out = await read(election, [sheet.images.front, blank]);
+    const { front, blank } = await frontAndBlank('card-number-1', 8);
+    const out = await read(election, [front, blank]);
     expect(out.type === 'rejected' && [out.reason, out.detail]).toEqual([
       'missing-page',
       expect.stringMatching(/^image 2 is blank paper, but the back of this sheet has \d+ targets$/),

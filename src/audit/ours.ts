@@ -8,9 +8,11 @@
  * seats, write-in lines; precinct and ballot style ids) is rebuilt from `tally.json`, which lists every
  * contest of the election with every option; `electionFromTally` documents the rest.
  */
+
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { splitPages } from '../batch/inputs.ts';
 import type { Election } from '../election/election.ts';
 import { parseWith, type Result } from '../election/result.ts';
 import { RejectReasonSchema, type SheetOutcome } from '../pipeline/outcome.ts';
@@ -231,7 +233,7 @@ export function loadOurBatch(dirArg: string, cwd: string): Result<OurBatch> {
         imageSha256: input.files.map((f) => f.sha256),
         outcome,
       },
-      paths: entry?.paths ?? input.files.map((f) => resolve(cwd, f.path.replace(/#page=\d+(-\d+)?$/, ''))),
+      paths: entry?.paths ?? input.files.map((f) => resolve(cwd, splitPages(f.path).file)),
     });
   }
   if (errors.length) return { ok: false, errors };

@@ -204,6 +204,17 @@ export function listInputs(inputs: readonly string[], cwd: string, pairing: Pair
   return { sheets: split, ignored, missing };
 }
 
+/** `box.tif` + pages 3–4 → `box.tif#page=3-4`: how a sheet inside a batch TIFF is named in the outputs. */
+export function withPages(path: string, first: number, count: number): string {
+  return `${path}#page=${count === 1 ? `${first + 1}` : `${first + 1}-${first + count}`}`;
+}
+
+/** `box.tif#page=3-4` → the file and the `#page=…` part ('' for a path without one). */
+export function splitPages(shown: string): { file: string; pages: string } {
+  const m = /#page=\d+(-\d+)?$/.exec(shown);
+  return m ? { file: shown.slice(0, m.index), pages: m[0] } : { file: shown, pages: '' };
+}
+
 /** A sheet that is one TIFF of more pages than a sheet has → one sheet per `perSheet` pages of it. */
 function splitBatchTiff(sheet: SheetInput, perSheet: 1 | 2): SheetInput[] {
   const [path] = sheet.paths;
@@ -213,10 +224,9 @@ function splitBatchTiff(sheet: SheetInput, perSheet: 1 | 2): SheetInput[] {
   const out: SheetInput[] = [];
   for (let first = 0; first < count; first += perSheet) {
     const n = Math.min(perSheet, count - first);
-    const range = n === 1 ? `${first + 1}` : `${first + 1}-${first + n}`;
     out.push({
       ...sheet,
-      displayPaths: sheet.displayPaths.map((d) => `${d}#page=${range}`),
+      displayPaths: sheet.displayPaths.map((d) => withPages(d, first, n)),
       pages: { first, count: n },
     });
   }

@@ -18,8 +18,10 @@
  *   votes, `Selections` the number of definite marks; `votes + Undervotes + Overvotes = seats`.
  * The 1500-103 v1 schema has no ballot style object: ballot styles appear only as `CVR.BallotStyleId`.
  */
+
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
+import { splitPages } from '../batch/inputs.ts';
 import { type Calibration, reviewThresholds } from '../election/calibration.ts';
 import { type Contest, contestOptions, type Election } from '../election/election.ts';
 import type { AdjudicationReason, InterpretedSheet, TargetResult } from '../pipeline/outcome.ts';
@@ -50,9 +52,8 @@ export function formatDateTime(date: Date): string {
 /** A relative or absolute path as a `file:` URI (forward slashes, percent-encoded). */
 export function fileUri(path: string): string {
   // a sheet inside a batch TIFF is shown as `file.tif#page=3-4`: that part is the URI's fragment
-  const pages = /#page=\d+(-\d+)?$/.exec(path);
-  const file = (pages ? path.slice(0, pages.index) : path).replace(/\\/g, '/');
-  return `file:${encodeURI(file).replace(/[?#]/g, (c) => encodeURIComponent(c))}${pages ? pages[0] : ''}`;
+  const { file, pages } = splitPages(path);
+  return `file:${encodeURI(file.replace(/\\/g, '/')).replace(/[?#]/g, (c) => encodeURIComponent(c))}${pages}`;
 }
 
 export function candidateRef(candidateId: string): string {
