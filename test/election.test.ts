@@ -211,6 +211,13 @@ describe('election definition errors: one message per problem, with path and val
     ]);
   });
 
+  it('says in one message when a definition has no target positions at all (ballot-marking-device only)', () => {
+    const { gridLayouts: _, ...vx } = minimalVxf();
+    expect(importErrors(vx)).toEqual([
+      'Expected the positions of the ballot targets (gridLayouts, or ballotPositions in each ballot style) but received neither: this definition describes no hand-marked paper ballot (it may be for ballot-marking-device ballots only), so there is nothing on a scan to read',
+    ]);
+  });
+
   it('parseElection never throws on garbage', () => {
     for (const v of [null, 1, 'x', [], {}]) expect(parseElection(v).ok).toBe(false);
   });

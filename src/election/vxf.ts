@@ -247,6 +247,14 @@ function convert(vx: VxElection, sha256: string): Result<ImportedElection> {
         layoutOf(g.ballotStyleId, sheet, 'back');
       }
     });
+  } else if (vx.ballotStyles.every((b) => !b.ballotPositions)) {
+    // One message for the whole file: it is not one style that lacks its layout.
+    return {
+      ok: false,
+      errors: [
+        'Expected the positions of the ballot targets (gridLayouts, or ballotPositions in each ballot style) but received neither: this definition describes no hand-marked paper ballot (it may be for ballot-marking-device ballots only), so there is nothing on a scan to read',
+      ],
+    };
   } else {
     format = 'vxf-4.1';
     vx.ballotStyles.forEach((b, i) => {
