@@ -49,14 +49,21 @@ const raw = (img: GrayImage) =>
 const png = (s: Sharp, dpi: number) => s.toColourspace('b-w').withDensity(dpi).png().toBuffer();
 const jpeg = (s: Sharp, dpi: number, quality: number) =>
   s.toColourspace('b-w').withDensity(dpi).jpeg({ quality }).toBuffer();
-const g4 = (s: Sharp, threshold: number, dpi: number) =>
+const g4 = (
+  s: Sharp,
+  threshold: number,
+  dpi: number,
+  options: { compression?: 'ccittfax4' | 'lzw' | 'none'; miniswhite?: boolean } = {},
+) =>
   s
     .greyscale()
     .threshold(threshold)
     .toColourspace('b-w')
     .tiff({
-      compression: 'ccittfax4',
+      compression: options.compression ?? 'ccittfax4',
       bitdepth: 1,
+      miniswhite: options.miniswhite ?? false,
+      predictor: 'none',
       resolutionUnit: 'inch',
       xres: dpi / 25.4,
       yres: dpi / 25.4,
@@ -142,6 +149,22 @@ interface Variant {
 
 const VARIANTS: Variant[] = [
   { name: 'black-and-white G4 TIFF, threshold 128', grey: false, make: (p) => g4(raw(p.gray), 128, p.dpi) },
+  {
+    // the fax convention many document scanners follow: 0 bits are white (PhotometricInterpretation 0)
+    name: 'black-and-white G4 TIFF, white-is-zero',
+    grey: false,
+    make: (p) => g4(raw(p.gray), 128, p.dpi, { miniswhite: true }),
+  },
+  {
+    name: 'black-and-white TIFF, 1 bit LZW',
+    grey: false,
+    make: (p) => g4(raw(p.gray), 128, p.dpi, { compression: 'lzw' }),
+  },
+  {
+    name: 'black-and-white TIFF, 1 bit uncompressed, white-is-zero',
+    grey: false,
+    make: (p) => g4(raw(p.gray), 128, p.dpi, { compression: 'none', miniswhite: true }),
+  },
   {
     name: 'black-and-white G4 TIFF, light (threshold 100)',
     grey: false,
