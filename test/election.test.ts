@@ -211,6 +211,59 @@ describe('election definition errors: one message per problem, with path and val
     ]);
   });
 
+  it('reads a VxDesign-style definition: QR metadata, fractional positions, a bubble per endorsing party', () => {
+    // as VotingWorks' generated elections are written (electionFamousNames2021 with grid layouts): bubbles
+    // at the left of their options, between timing marks, and one candidate with a bubble in each party
+    const vx = minimalVxf() as ReturnType<typeof minimalVxf> & Record<string, unknown>;
+    vx.ballotLayout = { paperSize: 'letter', metadataEncoding: 'qr-code' } as typeof vx.ballotLayout;
+    const layout = vx.gridLayouts[0] as Record<string, unknown> & { gridPositions: unknown[] };
+    delete layout.columns;
+    delete layout.rows;
+    layout.optionBoundsFromTargetMark = { top: 0.98, right: 9.2, bottom: 1.17, left: 0.76 };
+    layout.gridPositions = [
+      {
+        type: 'option',
+        sheetNumber: 1,
+        side: 'front',
+        column: 1.7146,
+        row: 12.8014,
+        contestId: 'mayor',
+        optionId: 'alice',
+        partyIds: ['p1'],
+      },
+      {
+        type: 'option',
+        sheetNumber: 1,
+        side: 'front',
+        column: 1.7146,
+        row: 14.8201,
+        contestId: 'mayor',
+        optionId: 'alice',
+        partyIds: ['p2'],
+      },
+      {
+        type: 'option',
+        sheetNumber: 1,
+        side: 'back',
+        column: 1.7146,
+        row: 5.25,
+        contestId: 'm1',
+        optionId: 'yes',
+      },
+    ];
+    vx.parties.push({ id: 'p2', name: 'Other', abbrev: 'O' });
+    const r = importVxf(JSON.stringify(vx));
+    expect(r.ok ? [] : r.errors).toEqual([]);
+    if (!r.ok) return;
+    expect(r.value.warnings).toEqual([]);
+    const e = r.value.election;
+    expect(e.metadataEncoding).toBe('qr-code');
+    expect(e.layouts.find((l) => l.side === 'front')?.targets).toMatchObject([
+      { type: 'option', optionId: 'alice', column: 1.7146, row: 12.8014 },
+      { type: 'option', optionId: 'alice', column: 1.7146, row: 14.8201 },
+    ]);
+  });
+
   it('says in one message when a definition has no target positions at all (ballot-marking-device only)', () => {
     const { gridLayouts: _, ...vx } = minimalVxf();
     expect(importErrors(vx)).toEqual([
