@@ -171,11 +171,13 @@ function paperAround(
   const x1 = Math.min(image.widthPx - 1, Math.ceil(cx + halfW));
   const y0 = Math.max(0, Math.floor(cy - halfH));
   const y1 = Math.min(image.heightPx - 1, Math.ceil(cy + halfH));
+  const data = image.data;
   let n = 0;
   for (let y = y0; y <= y1; y += stepPx) {
     const row = y * image.widthPx;
     for (let x = x0; x <= x1; x += stepPx) {
-      hist[image.data[row + x] ?? 255] = (hist[image.data[row + x] ?? 255] ?? 0) + 1;
+      const v = data[row + x] as number; // x0..x1 and y0..y1 are clipped to the image
+      hist[v] = (hist[v] as number) + 1;
       n++;
     }
   }
@@ -368,9 +370,9 @@ function ringOffsets(
   sinT: number,
   fracX: number,
   fracY: number,
+  into: { on: Int32Array; off: Int32Array },
 ): { on: Int32Array; off: Int32Array } {
-  const on = new Int32Array(RING_POINTS);
-  const off = new Int32Array(RING_POINTS);
+  const { on, off } = into;
   for (let i = 0; i < RING_POINTS; i++) {
     const ex = a * (RING_COS[i] ?? 0);
     const ey = b * (RING_SIN[i] ?? 0);
@@ -380,6 +382,17 @@ function ringOffsets(
     off[i] = Math.round(fracY + ry * OFF_RING_Y) * stride + Math.round(fracX + rx * OFF_RING_X);
   }
   return { on, off };
+}
+
+/** The ring offsets of each outline size, reused (scoring is synchronous, one target at a time). */
+const RING_BUFFERS: { on: Int32Array; off: Int32Array }[] = [];
+function ringBuffer(i: number): { on: Int32Array; off: Int32Array } {
+  let b = RING_BUFFERS[i];
+  if (!b) {
+    b = { on: new Int32Array(RING_POINTS), off: new Int32Array(RING_POINTS) };
+    RING_BUFFERS[i] = b;
+  }
+  return b;
 }
 
 export interface ScoreOptions {
@@ -434,7 +447,9 @@ export function scoreBubble(image: GrayImage, grid: LocalGrid, options: ScoreOpt
   const fracX = grid.centre.xPx - cx0;
   const fracY = grid.centre.yPx - cy0;
   const scales = options.scale === undefined ? BUBBLE.scales : [options.scale];
-  const rings = scales.map((scale) => ringOffsets(stride, a * scale, b * scale, cosT, sinT, fracX, fracY));
+  const rings = scales.map((scale, i) =>
+    ringOffsets(stride, a * scale, b * scale, cosT, sinT, fracX, fracY, ringBuffer(i)),
+  );
   const ringScore = (dx: number, dy: number, scaleIndex: number): number => {
     const ring = rings[scaleIndex] as { on: Int32Array; off: Int32Array };
     const base = centreIndex + dy * stride + dx;
