@@ -207,6 +207,22 @@ const VARIANTS: Variant[] = [
       g4(sharp(await png(raw(p.gray).rotate(2.5, { background: WHITE }), p.dpi)), 128, p.dpi),
   },
   { name: 'upside down', grey: false, make: (p) => png(raw(p.gray).rotate(180), p.dpi) },
+  // what an export or another tool may make of a scan: pixels unchanged, the file's form not
+  {
+    name: '16-bit grey PNG',
+    grey: false,
+    make: (p) => raw(p.gray).toColourspace('grey16').withDensity(p.dpi).png().toBuffer(),
+  },
+  {
+    name: 'RGB PNG with an alpha channel',
+    grey: false,
+    make: (p) => raw(p.gray).toColourspace('srgb').ensureAlpha().withDensity(p.dpi).png().toBuffer(),
+  },
+  {
+    name: 'CMYK JPEG',
+    grey: true,
+    make: (p) => raw(p.gray).toColourspace('cmyk').withDensity(p.dpi).jpeg({ quality: 90 }).toBuffer(),
+  },
   { name: 'printed at 97 %', grey: true, make: (p) => printedAt(p, 0.97) },
   { name: 'darker (gamma 1.8)', grey: false, make: (p) => mapPixels(p, (v) => 255 * (v / 255) ** 1.8) },
   { name: 'lighter (×1.15 + 20)', grey: false, make: (p) => mapPixels(p, (v) => v * 1.15 + 20) },
