@@ -200,6 +200,17 @@ const VARIANTS: Variant[] = [
       make: (p) => png(raw(p.gray).rotate(deg, { background: WHITE }), p.dpi),
     }),
   ),
+  // a scanner with a black backing: the corners the skewed page leaves uncovered are black
+  {
+    name: 'skewed +2° on a black backing',
+    grey: true,
+    make: (p) => jpeg(raw(p.gray).rotate(2, { background: BLACK }), p.dpi, 85),
+  },
+  {
+    name: 'skewed −3° on a black backing, then black-and-white',
+    grey: false,
+    make: async (p) => g4(sharp(await png(raw(p.gray).rotate(-3, { background: BLACK }), p.dpi)), 128, p.dpi),
+  },
   {
     name: 'skewed +2.5°, then black-and-white',
     grey: false,
