@@ -381,7 +381,7 @@ function ringOffsets(
     on[i] = Math.round(fracY + ry) * stride + Math.round(fracX + rx);
     off[i] = Math.round(fracY + ry * OFF_RING_Y) * stride + Math.round(fracX + rx * OFF_RING_X);
   }
-  return { on, off };
+  return into;
 }
 
 /** The ring offsets of each outline size, reused (scoring is synchronous, one target at a time). */
