@@ -49,7 +49,8 @@ const raw = (img: GrayImage) =>
 const png = (s: Sharp, dpi: number) => s.toColourspace('b-w').withDensity(dpi).png().toBuffer();
 const jpeg = (s: Sharp, dpi: number, quality: number) =>
   s.toColourspace('b-w').withDensity(dpi).jpeg({ quality }).toBuffer();
-const g4 = (
+/** A black-and-white (1 bit a sample) TIFF: CCITT G4 unless another compression is asked for. */
+const bilevelTiff = (
   s: Sharp,
   threshold: number,
   dpi: number,
@@ -148,47 +149,51 @@ interface Variant {
 }
 
 const VARIANTS: Variant[] = [
-  { name: 'black-and-white G4 TIFF, threshold 128', grey: false, make: (p) => g4(raw(p.gray), 128, p.dpi) },
+  {
+    name: 'black-and-white G4 TIFF, threshold 128',
+    grey: false,
+    make: (p) => bilevelTiff(raw(p.gray), 128, p.dpi),
+  },
   {
     // the fax convention many document scanners follow: 0 bits are white (PhotometricInterpretation 0)
     name: 'black-and-white G4 TIFF, white-is-zero',
     grey: false,
-    make: (p) => g4(raw(p.gray), 128, p.dpi, { miniswhite: true }),
+    make: (p) => bilevelTiff(raw(p.gray), 128, p.dpi, { miniswhite: true }),
   },
   {
     name: 'black-and-white TIFF, 1 bit LZW',
     grey: false,
-    make: (p) => g4(raw(p.gray), 128, p.dpi, { compression: 'lzw' }),
+    make: (p) => bilevelTiff(raw(p.gray), 128, p.dpi, { compression: 'lzw' }),
   },
   {
     name: 'black-and-white TIFF, 1 bit uncompressed, white-is-zero',
     grey: false,
-    make: (p) => g4(raw(p.gray), 128, p.dpi, { compression: 'none', miniswhite: true }),
+    make: (p) => bilevelTiff(raw(p.gray), 128, p.dpi, { compression: 'none', miniswhite: true }),
   },
   {
     name: 'black-and-white G4 TIFF, light (threshold 100)',
     grey: false,
-    make: (p) => g4(raw(p.gray), 100, p.dpi),
+    make: (p) => bilevelTiff(raw(p.gray), 100, p.dpi),
   },
   {
     name: 'black-and-white G4 TIFF, dark (threshold 170)',
     grey: false,
-    make: (p) => g4(raw(p.gray), 170, p.dpi),
+    make: (p) => bilevelTiff(raw(p.gray), 170, p.dpi),
   },
   {
     name: 'black-and-white G4 TIFF at 150 dpi',
     grey: false,
-    make: async (p) => g4(sharp(await resized(p, 0.75).png().toBuffer()), 128, (p.dpi * 3) / 4),
+    make: async (p) => bilevelTiff(sharp(await resized(p, 0.75).png().toBuffer()), 128, (p.dpi * 3) / 4),
   },
   {
     name: 'black-and-white G4 TIFF at 300 dpi',
     grey: false,
-    make: async (p) => g4(sharp(await resized(p, 1.5).png().toBuffer()), 128, p.dpi * 1.5),
+    make: async (p) => bilevelTiff(sharp(await resized(p, 1.5).png().toBuffer()), 128, p.dpi * 1.5),
   },
   {
     name: 'black-and-white G4 TIFF at 600 dpi',
     grey: false,
-    make: async (p) => g4(sharp(await resized(p, 3).png().toBuffer()), 128, p.dpi * 3),
+    make: async (p) => bilevelTiff(sharp(await resized(p, 3).png().toBuffer()), 128, p.dpi * 3),
   },
   { name: 'grey JPEG at 150 dpi', grey: true, make: (p) => jpeg(resized(p, 0.75), (p.dpi * 3) / 4, 85) },
   { name: 'grey JPEG at 300 dpi', grey: true, make: (p) => jpeg(resized(p, 1.5), p.dpi * 1.5, 85) },
@@ -209,13 +214,14 @@ const VARIANTS: Variant[] = [
   {
     name: 'skewed −3° on a black backing, then black-and-white',
     grey: false,
-    make: async (p) => g4(sharp(await png(raw(p.gray).rotate(-3, { background: BLACK }), p.dpi)), 128, p.dpi),
+    make: async (p) =>
+      bilevelTiff(sharp(await png(raw(p.gray).rotate(-3, { background: BLACK }), p.dpi)), 128, p.dpi),
   },
   {
     name: 'skewed +2.5°, then black-and-white',
     grey: false,
     make: async (p) =>
-      g4(sharp(await png(raw(p.gray).rotate(2.5, { background: WHITE }), p.dpi)), 128, p.dpi),
+      bilevelTiff(sharp(await png(raw(p.gray).rotate(2.5, { background: WHITE }), p.dpi)), 128, p.dpi),
   },
   { name: 'upside down', grey: false, make: (p) => png(raw(p.gray).rotate(180), p.dpi) },
   // what an export or another tool may make of a scan: pixels unchanged, the file's form not
@@ -321,7 +327,7 @@ const VARIANTS: Variant[] = [
             if (x + 1 < W) spread(i + W + 1, e / 16);
           }
         }
-      return g4(raw({ ...p.gray, data: out }), 128, p.dpi);
+      return bilevelTiff(raw({ ...p.gray, data: out }), 128, p.dpi);
     },
   },
   {
@@ -381,7 +387,7 @@ const VARIANTS: Variant[] = [
   {
     name: 'black-and-white G4 TIFF at 400 dpi',
     grey: false,
-    make: async (p) => g4(sharp(await resized(p, 2).png().toBuffer()), 128, p.dpi * 2),
+    make: async (p) => bilevelTiff(sharp(await resized(p, 2).png().toBuffer()), 128, p.dpi * 2),
   },
 ];
 
@@ -415,7 +421,7 @@ for (const set of SETS) {
         const d = await decodeImage(bytes);
         return d.type === 'ok' ? d.bitsPerSample : d.reason;
       };
-      expect(await bits(await g4(raw(front.gray), 128, front.dpi))).toBe(1);
+      expect(await bits(await bilevelTiff(raw(front.gray), 128, front.dpi))).toBe(1);
       expect(await bits(await jpeg(raw(front.gray), front.dpi, 85))).toBe(8);
     });
 
