@@ -8,7 +8,7 @@
  * - ambiguous targets and how many were flagged: status `marginal`, or a review reason of the sheet naming
  *   that contest and option (`marginal-mark`, `mark-outside-target`, `unmarked-write-in`,
  *   `streak-through-target`, and those that come with a `marginal` status anyway: `compact-mark`,
- *   `speckle-in-target`, `faint-residue`, `outline-misplaced`);
+ *   `speckle-in-target`, `faint-residue`, `ink-spot`, `ink-on-outline`, `outline-misplaced`);
  * - clear targets wrongly flagged (`marginal` on a clear target), as a rate of the clear targets;
  * - sheets needing review, rejected sheets by reason, and whether the ballot style, the printed side of each
  *   image and its orientation were identified right.
@@ -37,6 +37,8 @@ export const TARGET_FLAG_REASONS: readonly AdjudicationReasonType[] = [
   'compact-mark',
   'speckle-in-target',
   'faint-residue',
+  'ink-spot',
+  'ink-on-outline',
   'outline-misplaced',
 ];
 

@@ -336,6 +336,69 @@ describe('how the ink lies, and what the interpreter makes of it', async () => {
     expect(reasonTypes(outSpecks, t.optionId)).not.toContain('ink-spot');
   });
 
+  it('a dot on the printed outline or a stroke along its edge is ink on the outline, sent to review', () => {
+    const { t, g, a, b } = option(2);
+    const { edgeInk } = reviewThresholds(calibration);
+    expect(targetIn(read(page), t.optionId)?.edgeInk01).toBe(0);
+
+    // a pen's dot (0.025 in across) sitting on the outline up and to the right: joined to the outline, so
+    // no spot of its own, and too little ink in the interior for the fill
+    const dot = copy();
+    disc(dot, g.centre.xPx + a * 0.66, g.centre.yPx - b * 0.7, 2.5, 20);
+    const sDot = scoreBubble(dot, g);
+    expect(sDot.fill01).toBeLessThan(marginal);
+    expect(sDot.spot01).toBe(0);
+    const outDot = read(dot);
+    const onOutline = targetIn(outDot, t.optionId);
+    expect(onOutline?.status).toBe('marginal');
+    expect(onOutline?.edgeInk01).toBeGreaterThanOrEqual(edgeInk);
+    expect(outDot.reasons).toContainEqual({
+      type: 'ink-on-outline',
+      contestId: t.contestId,
+      optionId: t.optionId,
+      fill01: onOutline?.fill01,
+      edgeInk01: onOutline?.edgeInk01,
+    });
+
+    // a stroke drawn along the inside of the bottom of the outline, touching it (a fill begun and left)
+    const edge = copy();
+    stroke(
+      edge,
+      [g.centre.xPx - a * 0.7, g.centre.yPx + b * 0.9],
+      [g.centre.xPx + a * 0.5, g.centre.yPx + b * 0.92],
+      3,
+    );
+    const sEdge = scoreBubble(edge, g);
+    expect([sEdge.fill01 < marginal, sEdge.spot01]).toEqual([true, 0]);
+    const outEdge = read(edge);
+    expect(targetIn(outEdge, t.optionId)?.status).toBe('marginal');
+    expect(reasonTypes(outEdge, t.optionId)).toContain('ink-on-outline');
+  });
+
+  it('a rule printed just beside every oval of a column, or an outline faded to pieces, is no ink on it', () => {
+    const { t, g, a, b } = option(2);
+    // a column rule 2 px wide, 1 px clear of the right end of the outline, down the whole page
+    const ruled = copy();
+    const x0 = Math.round(g.centre.xPx + a + 2);
+    for (let y = 0; y < ruled.heightPx; y++)
+      for (let x = x0; x < x0 + 2; x++) ruled.data[y * ruled.widthPx + x] = 30;
+    const outRuled = read(ruled);
+    expect(outRuled.targets.filter((x) => x.status !== 'unmarked')).toEqual([]);
+    expect(outRuled.reasons.map((r) => r.type)).not.toContain('ink-on-outline');
+
+    // every other stretch of every outline rubbed out to paper (a faded print, black-and-white scan)
+    const faded = copy();
+    for (const target of targets) {
+      const c = gridToPixel(reg.grid, target);
+      for (let y = Math.round(c.yPx - 2 * b); y <= c.yPx + 2 * b; y++)
+        for (let x = Math.round(c.xPx - 2 * a); x <= c.xPx + 2 * a; x++)
+          if ((x >> 2) % 2 === 0) faded.data[y * faded.widthPx + x] = 245;
+    }
+    const outFaded = read(faded);
+    expect(targetIn(outFaded, t.optionId)?.status).toBe('unmarked');
+    expect(outFaded.reasons.map((r) => r.type)).not.toContain('ink-on-outline');
+  });
+
   it('a stroke or the printed outline reaching into the interior is no spot', () => {
     const { g, a, b } = option(2);
     // a short stroke across the interior's edge and out of the oval: wider than a dot, joined to ink outside

@@ -36,6 +36,8 @@ export const CalibrationSchema = z
       residue: Fraction.optional(),
       /** `spot01` at or above which an unmarked oval holds a spot of solid ink worth a look (a dot) */
       spot: Fraction.optional(),
+      /** `edgeInk01` at or above which an unmarked oval has ink of its own on its outline (a dot on it) */
+      edgeInk: Fraction.optional(),
       /**
        * How far, in grid units, a target's outline may be found from where its neighbours' outlines put
        * it before the target is read again there (and sent to review when the two readings disagree)
@@ -57,6 +59,7 @@ export const REVIEW_DEFAULTS = {
   speckle: 0.15,
   residue: 0.04,
   spot: 0.012,
+  edgeInk: 0.012,
   outlineShift: 0.09,
 } as const;
 
@@ -70,6 +73,7 @@ export function reviewThresholds(c: Calibration): ReviewThresholds {
     speckle: t.speckle ?? REVIEW_DEFAULTS.speckle,
     residue: t.residue ?? REVIEW_DEFAULTS.residue,
     spot: t.spot ?? REVIEW_DEFAULTS.spot,
+    edgeInk: t.edgeInk ?? REVIEW_DEFAULTS.edgeInk,
     outlineShift: t.outlineShift ?? REVIEW_DEFAULTS.outlineShift,
   };
 }

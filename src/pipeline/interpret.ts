@@ -20,7 +20,7 @@ import {
   type SheetSideLayout,
   type Side,
 } from '../election/election.ts';
-import type { GrayImage } from '../image.ts';
+import type { GrayImage, PointPx } from '../image.ts';
 import {
   type AdjudicationReason,
   type AdjudicationReasonType,
@@ -34,7 +34,15 @@ import {
 } from './outcome.ts';
 import { readVxQrMetadata, type VxQrMetadata } from './qr-metadata.ts';
 import { gridScaleAt, gridToPixel, type RegisterOk, registerPage, turnedAround } from './register.ts';
-import { BUBBLE, type LocalGrid, scoreBubble, scoreWriteInArea, type TargetScore } from './score.ts';
+import {
+  BUBBLE,
+  edgeInk01,
+  type LocalGrid,
+  scoreBubble,
+  scoreWriteInArea,
+  type TargetScore,
+  usualOutlinePx,
+} from './score.ts';
 import { median } from './timing-marks.ts';
 
 export interface SheetPage extends GrayImage {
@@ -377,10 +385,10 @@ function statusOf(fill01: number, calibration: Calibration): MarkStatus {
 
 /** What one reading of a target measured (a TargetScore, or the same fields of a TargetResult). */
 type Reading = Pick<TargetScore, 'fill01' | 'outsideInk01' | 'streak'> &
-  Partial<Pick<TargetScore, 'inkSpread01' | 'speckle01' | 'residue01' | 'spot01'>>;
+  Partial<Pick<TargetResult, 'inkSpread01' | 'speckle01' | 'residue01' | 'spot01' | 'edgeInk01'>>;
 
 /** Why a reading's fill alone cannot be trusted: each sends the target to a person. */
-type Doubt = 'streak' | 'ink-around' | 'compact' | 'speckle' | 'residue' | 'spot';
+type Doubt = 'streak' | 'ink-around' | 'compact' | 'speckle' | 'residue' | 'spot' | 'edge';
 
 /**
  * The status of one reading and the doubts behind it. A definite fill is not counted, but sent to a
@@ -389,7 +397,8 @@ type Doubt = 'streak' | 'ink-around' | 'compact' | 'speckle' | 'residue' | 'spot
  * ink does not look like a voter's strokes: all in one small spot (a dot where a pen rested), or isolated
  * specks (scan noise). An unmarked oval evenly darker than the paper around it (a rubbed-out mark) is sent
  * to a person too, and so is one holding a small spot of solid ink (a hesitation dot, a tiny partial fill)
- * that its mean fill is too small to flag, unless its ink is mostly isolated specks.
+ * that its mean fill is too small to flag, unless its ink is mostly isolated specks, and one with ink of
+ * its own on the printed outline (a dot on it, a stroke along its edge).
  */
 function judge(r: Reading, calibration: Calibration): { status: MarkStatus; doubts: Doubt[] } {
   const status = statusOf(r.fill01, calibration);
@@ -404,6 +413,7 @@ function judge(r: Reading, calibration: Calibration): { status: MarkStatus; doub
     if (r.residue01 !== undefined && r.residue01 >= t.residue) doubts.push('residue');
     // a spot among specks (a speckled black-and-white page) is more likely specks that happen to touch
     if (r.spot01 !== undefined && r.spot01 >= t.spot && (r.speckle01 ?? 0) < t.speckle) doubts.push('spot');
+    if (r.edgeInk01 !== undefined && r.edgeInk01 >= t.edgeInk) doubts.push('edge');
   }
   return { status: doubts.length ? 'marginal' : status, doubts };
 }
@@ -509,6 +519,75 @@ function readAgainStrays(
   return { readings, strays };
 }
 
+/**
+ * `edgeInk01` of a reading, and where it finds ink on an outline found bigger, smaller or elsewhere than
+ * the side's outlines usually are, the lesser of that and the outline measured again exactly where and
+ * as big as they are found: an outline found too big or off centre (pulled by a column rule or a name
+ * beside it) takes that in, and measured where it is printed it does not. Ink of the voter's own on the
+ * outline is there either way.
+ */
+function edgeInkOf(
+  image: GrayImage,
+  reading: TargetScore,
+  grid: LocalGrid,
+  usual: UsualOutline | undefined,
+): number {
+  const first = edgeInk01(reading, usual?.thicknessPx, grid.pxPerColumn);
+  if (first === 0 || !usual) return first;
+  const dx = usual.shiftPx.xPx - (reading.centre.xPx - grid.centre.xPx);
+  const dy = usual.shiftPx.yPx - (reading.centre.yPx - grid.centre.yPx);
+  if (usual.scale === reading.outlineScale && Math.abs(dx) <= 1 && Math.abs(dy) <= 1) return first;
+  const centre = { xPx: grid.centre.xPx + usual.shiftPx.xPx, yPx: grid.centre.yPx + usual.shiftPx.yPx };
+  const again = scoreBubble(image, { ...grid, centre }, { scale: usual.scale, exact: true });
+  return Math.min(first, edgeInk01(again, usual.thicknessPx, grid.pxPerColumn));
+}
+
+/** Targets printed in the same column of a side (grid columns may be fractional: to a quarter). */
+const columnKey = (t: { column: number }) => Math.round(t.column * 4);
+
+/** How the outlines of a column of targets are usually found: their thickness all round, size, place. */
+interface UsualOutline {
+  /** `usualOutlinePx` of the column */
+  thicknessPx: Float32Array | undefined;
+  /** the median outline size found on the side (one of BUBBLE.scales): the ovals are printed alike */
+  scale: number;
+  /** the median of how far from where the grid puts them the side's outlines were found */
+  shiftPx: PointPx;
+}
+
+/** The usual printed outline of each column of a side's targets. */
+function usualOutlinesByColumn(
+  layout: SheetSideLayout,
+  grids: readonly LocalGrid[],
+  readings: readonly TargetScore[],
+): Map<number, UsualOutline> {
+  const measured = readings.flatMap((reading, i) => {
+    const grid = grids[i];
+    const target = layout.targets[i];
+    return reading.outlineThicknessPx && grid && target ? [{ reading, grid, key: columnKey(target) }] : [];
+  });
+  if (measured.length === 0) return new Map();
+  const scales = measured.map((m) => m.reading.outlineScale).sort((a, b) => a - b);
+  const scale = scales[(scales.length - 1) >> 1] as number;
+  const shiftPx = {
+    xPx: median(measured.map((m) => m.reading.centre.xPx - m.grid.centre.xPx)),
+    yPx: median(measured.map((m) => m.reading.centre.yPx - m.grid.centre.yPx)),
+  };
+  const keys = new Set(measured.map((m) => m.key));
+  return new Map(
+    [...keys].map((key) => [
+      key,
+      {
+        thicknessPx: usualOutlinePx(
+          measured.filter((m) => m.key === key).map((m) => m.reading.outlineThicknessPx),
+        ),
+        scale,
+        shiftPx,
+      },
+    ]),
+  );
+}
+
 /** The write-in area of a target: as defined, or the blank line left of the oval on AccuVote-style ballots. */
 function writeInAreaOf(t: SheetSideLayout['targets'][number]) {
   if (t.type !== 'write-in') return undefined;
@@ -520,11 +599,13 @@ function scoreSide(layout: SheetSideLayout, p: RegisteredPage, calibration: Cali
   const grids = layout.targets.map((t) => localGrid(grid, t));
   const first = grids.map((g) => scoreBubble(p.page, g));
   const { readings, strays } = readAgainStrays(p.page, layout, grids, first, calibration);
+  const usual = usualOutlinesByColumn(layout, grids, readings);
   return layout.targets.map((t, i) => {
     const s = readings[i] as TargetScore;
     const { angleRad } = grids[i] as LocalGrid;
     const stray = strays.get(i);
-    const judged = judge(s, calibration);
+    const edgeInk = edgeInkOf(p.page, s, grids[i] as LocalGrid, usual.get(columnKey(t)));
+    const judged = judge({ ...s, edgeInk01: edgeInk }, calibration);
     const firstStatus = stray && judge(stray.first, calibration).status;
     const result: TargetResult = {
       contestId: t.contestId,
@@ -546,6 +627,7 @@ function scoreSide(layout: SheetSideLayout, p: RegisteredPage, calibration: Cali
       speckle01: s.speckle01,
       residue01: s.residue01,
       spot01: s.spot01,
+      edgeInk01: edgeInk,
     };
     if (stray && firstStatus)
       result.firstReading = { shiftPx: stray.shiftPx, fill01: stray.first.fill01, status: firstStatus };
@@ -581,6 +663,8 @@ function inkReasons(t: TargetResult, contestId: string, calibration: Calibration
       out.push({ type: 'faint-residue', contestId, optionId, residue01: t.residue01 });
     else if (doubt === 'spot' && t.spot01 !== undefined)
       out.push({ type: 'ink-spot', contestId, optionId, fill01: t.fill01, spot01: t.spot01 });
+    else if (doubt === 'edge' && t.edgeInk01 !== undefined)
+      out.push({ type: 'ink-on-outline', contestId, optionId, fill01: t.fill01, edgeInk01: t.edgeInk01 });
   }
   if (t.firstReading && t.firstReading.status !== status)
     out.push({

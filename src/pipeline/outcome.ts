@@ -41,6 +41,11 @@ export const TargetResultSchema = z.object({
    */
   spot01: z.number().optional(),
   /**
+   * ink along the printed outline beyond the outline's own line (a dot on it, a stroke along its edge), as
+   * a share of the interior, 0..1; 0 in an oval holding more solid ink than one spot could be
+   */
+  edgeInk01: z.number().optional(),
+  /**
    * The outline was first found `shiftPx` from where the outlines of the neighbouring targets put it, so
    * the target was read again there (the fields above); this is what the first reading said.
    */
@@ -111,6 +116,17 @@ export const AdjudicationReasonSchema = z.discriminatedUnion('type', [
     spot01: z.number(),
   }),
   /**
+   * an unmarked oval with ink of its own on its printed outline (a dot on the outline, a stroke along its
+   * edge): the outline is thicker there than the same oval elsewhere and the other ovals of its column
+   */
+  z.object({
+    type: z.literal('ink-on-outline'),
+    contestId: z.string(),
+    optionId: z.string(),
+    fill01: z.number(),
+    edgeInk01: z.number(),
+  }),
+  /**
    * the printed outline was found `shiftPx` from where its neighbours put it (ink around it may have
    * been taken for it), and reading the target there and where it was found disagree
    */
@@ -138,6 +154,7 @@ export const DEFAULT_REVIEW_REASONS: readonly AdjudicationReasonType[] = [
   'speckle-in-target',
   'faint-residue',
   'ink-spot',
+  'ink-on-outline',
   'outline-misplaced',
   'blank-ballot',
 ];

@@ -11,9 +11,12 @@
  * reasons: whether it is spread over the oval or sits in one small spot (`inkSpread01`), whether it is
  * isolated specks rather than strokes (`speckle01`), how much darker than the paper around it the
  * interior is as a whole (`residue01`, a rubbed-out mark), and the largest small spot of solid ink of its
- * own in an oval otherwise empty (`spot01`, a hesitation dot the mean fill is too small to flag).
+ * own in an oval otherwise empty (`spot01`, a hesitation dot the mean fill is too small to flag), and how
+ * thick the printed outline is all round (`outlineThicknessPx`), for `edgeInk01` to find ink along it (a
+ * dot on the outline, a stroke along its edge) that neither the interior nor the bands around the oval see.
  */
 import type { GrayImage, PointPx } from '../image.ts';
+import { median } from './timing-marks.ts';
 
 /** How the interpreter sees the grid near one point: its pixel position and the local pitch. */
 export interface LocalGrid {
@@ -108,6 +111,16 @@ export interface TargetScore {
    * none. 0 without one, and 0 in an oval holding more solid ink than one spot could (a mark).
    */
   spot01: number;
+  /**
+   * How thick the dark is across the printed outline at each of EDGE_ANGLES points around it, in pixels:
+   * the darkness along the outward normal, summed in half-pixel steps over a strip from 0.025 in inside
+   * the outline to 0.005 in outside it (the inner side: a column rule or a name beside the oval stays out
+   * of it). Undefined in an oval holding more solid ink than one spot could (a mark). `edgeInk01` compares
+   * it with the outlines of the other targets printed in the same column.
+   */
+  outlineThicknessPx: Float32Array | undefined;
+  /** pixels in the interior ellipse (what `spot01` and `edgeInk01` are shares of) */
+  interiorPx: number;
   /** outer half-axes in pixels (for overlays) */
   halfWidthPx: number;
   halfHeightPx: number;
@@ -241,6 +254,98 @@ const SPOT_MIN_PIXELS = 3;
 const SPOT_EXTENT_COLUMNS = 0.2;
 /** How far out of the interior a group is followed, in outer half-axes: past the printed outline. */
 const SPOT_REACH = 1.25;
+
+/** Points around the outline at which its thickness is measured (`outlineThicknessPx`). */
+export const EDGE_ANGLES = 48;
+/** The strip measured across the outline at each point, in grid columns (0.025 in inward, 0.005 in out). */
+const EDGE_IN_COLUMNS = 0.1;
+const EDGE_OUT_COLUMNS = 0.06;
+/** Thinner than this (pixels), the outline is not there at a point (a gap in a faded outline). */
+const EDGE_PRESENT_PX = 0.25;
+/** Thickness beyond the outline's usual one that is still the outline (print and scan), grid columns. */
+const EDGE_SLACK_COLUMNS = 0.02;
+
+/**
+ * The outline's thickness at each of EDGE_ANGLES points around the oval (window coordinates of its exact
+ * centre, rotation, outer half-axes): the darkness along the outward normal, summed in half-pixel steps.
+ */
+function outlineThickness(
+  px: Uint8Array,
+  lut: Float32Array,
+  stride: number,
+  height: number,
+  f: { cx: number; cy: number; cosT: number; sinT: number; oa: number; ob: number },
+  pxPerColumn: number,
+): Float32Array {
+  const inPx = EDGE_IN_COLUMNS * pxPerColumn;
+  const outPx = EDGE_OUT_COLUMNS * pxPerColumn;
+  const step = 0.5;
+  const steps = Math.floor((inPx + outPx) / step);
+  const dTheta = (2 * Math.PI) / EDGE_ANGLES;
+  const thickness = new Float32Array(EDGE_ANGLES);
+  for (let k = 0; k < EDGE_ANGLES; k++) {
+    const c = Math.cos(k * dTheta);
+    const s = Math.sin(k * dTheta);
+    // the outline point and its outward normal, in the bubble's frame, then in the window
+    const ex = f.oa * c;
+    const ey = f.ob * s;
+    const nl = Math.hypot(f.ob * c, f.oa * s);
+    const nx0 = (f.ob * c) / nl;
+    const ny0 = (f.oa * s) / nl;
+    const nx = nx0 * f.cosT - ny0 * f.sinT;
+    const ny = nx0 * f.sinT + ny0 * f.cosT;
+    let x = f.cx + ex * f.cosT - ey * f.sinT - nx * inPx;
+    let y = f.cy + ex * f.sinT + ey * f.cosT - ny * inPx;
+    let dark = 0;
+    for (let i = 0; i <= steps; i++, x += nx * step, y += ny * step) {
+      const xi = Math.round(x);
+      const yi = Math.round(y);
+      if (xi < 0 || yi < 0 || xi >= stride || yi >= height) continue;
+      dark += lut[px[yi * stride + xi] as number] as number;
+    }
+    thickness[k] = dark * step;
+  }
+  return thickness;
+}
+
+/**
+ * The usual outline of a group of targets printed alike (a column of a page): at each point round the
+ * oval, the median thickness over the group's outlines. What is printed beside every oval of a column
+ * (a column rule, a write-in line) is in it; a voter's dot on one oval is not. Undefined for a group of
+ * fewer than 3 outlines.
+ */
+export function usualOutlinePx(outlines: readonly (Float32Array | undefined)[]): Float32Array | undefined {
+  const measured = outlines.filter((o): o is Float32Array => o !== undefined);
+  if (measured.length < 3) return undefined;
+  const usual = new Float32Array(EDGE_ANGLES);
+  for (let k = 0; k < EDGE_ANGLES; k++) usual[k] = median(measured.map((o) => o[k] as number));
+  return usual;
+}
+
+/**
+ * Ink along a target's printed outline beyond the outline's own line, as a share of its interior: at each
+ * point round the oval, what the outline is thicker there than both its own median thickness (the oval as
+ * printed and scanned) and the group's usual outline at that point (what is printed beside it), by more
+ * than the slack, times the length of outline the point stands for. 0 where no thickness was measured.
+ */
+export function edgeInk01(s: TargetScore, usual: Float32Array | undefined, pxPerColumn: number): number {
+  const t = s.outlineThicknessPx;
+  if (!t || s.interiorPx === 0) return 0;
+  // the outline's own thickness where it is printed at all: a faded outline that a black-and-white scan
+  // broke into pieces is as thick as ever where a piece is left, and those pieces are not ink of their own
+  const own = median(Array.from(t).filter((v) => v > EDGE_PRESENT_PX)) || 0;
+  // at least a whole pixel: a black-and-white scan draws a line a pixel thicker or thinner in places
+  const slack = Math.max(1, EDGE_SLACK_COLUMNS * pxPerColumn);
+  const dTheta = (2 * Math.PI) / EDGE_ANGLES;
+  let excess = 0;
+  for (let k = 0; k < EDGE_ANGLES; k++) {
+    const over = (t[k] as number) - Math.max(own, usual ? (usual[k] as number) : 0) - slack;
+    if (over <= 0) continue;
+    const arc = Math.hypot(s.halfWidthPx * Math.sin(k * dTheta), s.halfHeightPx * Math.cos(k * dTheta));
+    excess += over * arc * dTheta;
+  }
+  return Math.round(Math.min(1, excess / s.interiorPx) * 1000) / 1000;
+}
 
 /** The oval a spot is looked for in: window coordinates of its exact centre, rotation, outer half-axes. */
 interface SpotFrame {
@@ -403,6 +508,8 @@ export interface ScoreOptions {
   readonly searchFraction?: number;
   /** Only this outline size, relative to the nominal one (default: each of BUBBLE.scales). */
   readonly scale?: number;
+  /** Read the outline exactly where `grid` puts it, with no search at all. */
+  readonly exact?: boolean;
 }
 
 /**
@@ -418,8 +525,10 @@ export function scoreBubble(image: GrayImage, grid: LocalGrid, options: ScoreOpt
   const paper = around.paper;
   const lut = darknessLut(paper);
   const search = options.searchFraction ?? 1;
-  const rangeX = Math.max(1, Math.round(BUBBLE.searchColumns * grid.pxPerColumn * search));
-  const rangeY = Math.max(1, Math.round(BUBBLE.searchRows * grid.pxPerRow * search));
+  const rangeX = options.exact
+    ? 0
+    : Math.max(1, Math.round(BUBBLE.searchColumns * grid.pxPerColumn * search));
+  const rangeY = options.exact ? 0 : Math.max(1, Math.round(BUBBLE.searchRows * grid.pxPerRow * search));
   const maxScale = Math.max(options.scale ?? 0, ...BUBBLE.scales);
 
   // Everything below reads one window: the search range plus the farthest reach of the ring, the bands
@@ -461,7 +570,8 @@ export function scoreBubble(image: GrayImage, grid: LocalGrid, options: ScoreOpt
     }
     // Prefer the predicted position and size when the evidence is flat (blank area, solid fill).
     const scale = scales[scaleIndex] ?? 1;
-    const penalty = Math.abs(dx) / rangeX + Math.abs(dy) / rangeY + Math.abs(scale - 1) * 4;
+    const penalty =
+      Math.abs(dx) / Math.max(1, rangeX) + Math.abs(dy) / Math.max(1, rangeY) + Math.abs(scale - 1) * 4;
     return sum - 0.02 * penalty * RING_POINTS;
   };
   // Coarse to fine: position on a 2-px lattice at the nominal size, then ±1 px, then the size.
@@ -605,20 +715,16 @@ export function scoreBubble(image: GrayImage, grid: LocalGrid, options: ScoreOpt
   // Reported to 0.001: finer digits are scanner noise, and records should not carry them.
   const r3 = (v: number) => Math.round(Math.min(1, Math.max(0, v)) * 1000) / 1000;
   const fill01 = r3(interior);
-  const spot =
-    solidCount > spotLimit
-      ? clearSolid(solidCount)
-      : solidCount
-        ? largestSpot(solidCount, px, lut, stride, win.heightPx, {
-            cx: wx + fracX,
-            cy: wy + fracY,
-            cosT,
-            sinT,
-            oa,
-            ob,
-            extentPx: spotExtentPx,
-          })
-        : 0;
+  const frame = { cx: wx + fracX, cy: wy + fracY, cosT, sinT, oa, ob };
+  const filled = solidCount > spotLimit;
+  const spot = filled
+    ? clearSolid(solidCount)
+    : solidCount
+      ? largestSpot(solidCount, px, lut, stride, win.heightPx, { ...frame, extentPx: spotExtentPx })
+      : 0;
+  const outline = filled
+    ? undefined
+    : outlineThickness(px, lut, stride, win.heightPx, frame, grid.pxPerColumn);
   return {
     fill01,
     outsideInk01: r3(outside),
@@ -626,6 +732,8 @@ export function scoreBubble(image: GrayImage, grid: LocalGrid, options: ScoreOpt
     speckle01: mSum > 0 ? r3(specks / mSum) : 0,
     residue01: r3((around.median - median) / paper),
     spot01: spot >= SPOT_MIN_PIXELS && count ? r3(spot / count) : 0,
+    outlineThicknessPx: outline,
+    interiorPx: count,
     streak: hasStreak(win, lut, wx + fracX, wy + fracY, ia, ib, ob),
     centre: { xPx: grid.centre.xPx + bestDx, yPx: grid.centre.yPx + bestDy },
     halfWidthPx: oa,

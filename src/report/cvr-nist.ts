@@ -190,6 +190,8 @@ export function describeReason(r: AdjudicationReason): string {
       return `faint residue in the target in ${r.contestId} for ${r.optionId}: the oval is evenly darker than the paper around it, as an erased mark leaves it (${r.residue01.toFixed(3)})`;
     case 'ink-spot':
       return `spot of ink in the target in ${r.contestId} for ${r.optionId}: too little to count as a mark, but solid, like a dot where a pen rested (fill ${r.fill01.toFixed(3)}, spot ${r.spot01.toFixed(3)} of the oval)`;
+    case 'ink-on-outline':
+      return `ink on the outline of the target in ${r.contestId} for ${r.optionId}: too little to count as a mark, but of its own, like a dot where a pen rested or a stroke along the edge (fill ${r.fill01.toFixed(3)}, ink on the outline ${r.edgeInk01.toFixed(3)} of the oval)`;
     case 'outline-misplaced':
       return `target outline found ${r.shiftPx} px from where its neighbours put it in ${r.contestId} for ${r.optionId}: read there fill ${r.fill01.toFixed(3)}, where found ${r.firstFill01.toFixed(3)}`;
     case 'blank-ballot':
