@@ -264,6 +264,9 @@ const EDGE_OUT_COLUMNS = 0.06;
 const EDGE_PRESENT_PX = 0.25;
 /** Thickness beyond the outline's usual one that is still the outline (print and scan), grid columns. */
 const EDGE_SLACK_COLUMNS = 0.02;
+const EDGE_STEP = (2 * Math.PI) / EDGE_ANGLES;
+const EDGE_COS = Float64Array.from({ length: EDGE_ANGLES }, (_, k) => Math.cos(k * EDGE_STEP));
+const EDGE_SIN = Float64Array.from({ length: EDGE_ANGLES }, (_, k) => Math.sin(k * EDGE_STEP));
 
 /**
  * The outline's thickness at each of EDGE_ANGLES points around the oval (window coordinates of its exact
@@ -281,11 +284,10 @@ function outlineThickness(
   const outPx = EDGE_OUT_COLUMNS * pxPerColumn;
   const step = 0.5;
   const steps = Math.floor((inPx + outPx) / step);
-  const dTheta = (2 * Math.PI) / EDGE_ANGLES;
   const thickness = new Float32Array(EDGE_ANGLES);
   for (let k = 0; k < EDGE_ANGLES; k++) {
-    const c = Math.cos(k * dTheta);
-    const s = Math.sin(k * dTheta);
+    const c = EDGE_COS[k] as number;
+    const s = EDGE_SIN[k] as number;
     // the outline point and its outward normal, in the bubble's frame, then in the window
     const ex = f.oa * c;
     const ey = f.ob * s;
@@ -336,13 +338,12 @@ export function edgeInk01(s: TargetScore, usual: Float32Array | undefined, pxPer
   const own = median(Array.from(t).filter((v) => v > EDGE_PRESENT_PX)) || 0;
   // at least a whole pixel: a black-and-white scan draws a line a pixel thicker or thinner in places
   const slack = Math.max(1, EDGE_SLACK_COLUMNS * pxPerColumn);
-  const dTheta = (2 * Math.PI) / EDGE_ANGLES;
   let excess = 0;
   for (let k = 0; k < EDGE_ANGLES; k++) {
     const over = (t[k] as number) - Math.max(own, usual ? (usual[k] as number) : 0) - slack;
     if (over <= 0) continue;
-    const arc = Math.hypot(s.halfWidthPx * Math.sin(k * dTheta), s.halfHeightPx * Math.cos(k * dTheta));
-    excess += over * arc * dTheta;
+    const arc = Math.hypot(s.halfWidthPx * (EDGE_SIN[k] as number), s.halfHeightPx * (EDGE_COS[k] as number));
+    excess += over * arc * EDGE_STEP;
   }
   return Math.round(Math.min(1, excess / s.interiorPx) * 1000) / 1000;
 }
