@@ -375,6 +375,31 @@ describe('how the ink lies, and what the interpreter makes of it', async () => {
     expect(reasonTypes(outEdge, t.optionId)).toContain('ink-on-outline');
   });
 
+  it('a circle round an oval broken into dots (a black-and-white scan of a faint one) is ink round it', () => {
+    const { t, g, a, b } = option(2);
+    const { surround } = reviewThresholds(calibration);
+    // dots of 1.5 px every 15°, 1.6 times the oval's size: little ink in the bands above and below it
+    const dotted = copy();
+    for (let deg = 0; deg < 360; deg += 15) {
+      const th = (deg * Math.PI) / 180;
+      disc(dotted, g.centre.xPx + a * 1.6 * Math.cos(th), g.centre.yPx + b * 1.85 * Math.sin(th), 1.5, 20);
+    }
+    const out = read(dotted);
+    const target = targetIn(out, t.optionId);
+    expect(target?.status).toBe('unmarked');
+    expect(target?.outsideInk01).toBeLessThan(calibration.thresholds.outsideInk);
+    expect(target?.surround01).toBeGreaterThanOrEqual(surround);
+    expect(out.reasons).toContainEqual({
+      type: 'mark-outside-target',
+      contestId: t.contestId,
+      optionId: t.optionId,
+      outsideInk01: target?.outsideInk01,
+      surround01: target?.surround01,
+    });
+    // on the untouched page, what is printed round the ovals (names, rules) is left out: none is circled
+    expect(read(page).targets.every((x) => (x.surround01 ?? 0) < surround)).toBe(true);
+  });
+
   it('a rule printed just beside every oval of a column, or an outline faded to pieces, is no ink on it', () => {
     const { t, g, a, b } = option(2);
     // a column rule 2 px wide, 1 px clear of the right end of the outline, down the whole page

@@ -38,6 +38,8 @@ export const CalibrationSchema = z
       spot: Fraction.optional(),
       /** `edgeInk01` at or above which an unmarked oval has ink of its own on its outline (a dot on it) */
       edgeInk: Fraction.optional(),
+      /** `surround01` at or above which an unmarked oval has ink most of the way round it (circled) */
+      surround: Fraction.optional(),
       /**
        * How far, in grid units, a target's outline may be found from where its neighbours' outlines put
        * it before the target is read again there (and sent to review when the two readings disagree)
@@ -60,6 +62,7 @@ export const REVIEW_DEFAULTS = {
   residue: 0.04,
   spot: 0.012,
   edgeInk: 0.012,
+  surround: 0.6,
   outlineShift: 0.09,
 } as const;
 
@@ -74,6 +77,7 @@ export function reviewThresholds(c: Calibration): ReviewThresholds {
     residue: t.residue ?? REVIEW_DEFAULTS.residue,
     spot: t.spot ?? REVIEW_DEFAULTS.spot,
     edgeInk: t.edgeInk ?? REVIEW_DEFAULTS.edgeInk,
+    surround: t.surround ?? REVIEW_DEFAULTS.surround,
     outlineShift: t.outlineShift ?? REVIEW_DEFAULTS.outlineShift,
   };
 }

@@ -38,8 +38,10 @@ import {
   BUBBLE,
   edgeInk01,
   type LocalGrid,
+  printedAround,
   scoreBubble,
   scoreWriteInArea,
+  surround01,
   type TargetScore,
   usualOutlinePx,
 } from './score.ts';
@@ -549,6 +551,8 @@ const columnKey = (t: { column: number }) => Math.round(t.column * 4);
 interface UsualOutline {
   /** `usualOutlinePx` of the column */
   thicknessPx: Float32Array | undefined;
+  /** `printedAround` of the column, or of the side where the column has too few ovals */
+  printed: Uint8Array | undefined;
   /** the median outline size found on the side (one of BUBBLE.scales): the ovals are printed alike */
   scale: number;
   /** the median of how far from where the grid puts them the side's outlines were found */
@@ -574,6 +578,7 @@ function usualOutlinesByColumn(
     yPx: median(measured.map((m) => m.reading.centre.yPx - m.grid.centre.yPx)),
   };
   const keys = new Set(measured.map((m) => m.key));
+  const printedOnSide = printedAround(measured.map((m) => m.reading.surroundInk));
   return new Map(
     [...keys].map((key) => [
       key,
@@ -581,6 +586,9 @@ function usualOutlinesByColumn(
         thicknessPx: usualOutlinePx(
           measured.filter((m) => m.key === key).map((m) => m.reading.outlineThicknessPx),
         ),
+        printed:
+          printedAround(measured.filter((m) => m.key === key).map((m) => m.reading.surroundInk)) ??
+          printedOnSide,
         scale,
         shiftPx,
       },
@@ -604,7 +612,8 @@ function scoreSide(layout: SheetSideLayout, p: RegisteredPage, calibration: Cali
     const s = readings[i] as TargetScore;
     const { angleRad } = grids[i] as LocalGrid;
     const stray = strays.get(i);
-    const edgeInk = edgeInkOf(p.page, s, grids[i] as LocalGrid, usual.get(columnKey(t)));
+    const column = usual.get(columnKey(t));
+    const edgeInk = edgeInkOf(p.page, s, grids[i] as LocalGrid, column);
     const judged = judge({ ...s, edgeInk01: edgeInk }, calibration);
     const firstStatus = stray && judge(stray.first, calibration).status;
     const result: TargetResult = {
@@ -628,6 +637,7 @@ function scoreSide(layout: SheetSideLayout, p: RegisteredPage, calibration: Cali
       residue01: s.residue01,
       spot01: s.spot01,
       edgeInk01: edgeInk,
+      surround01: surround01(s, column?.printed),
     };
     if (stray && firstStatus)
       result.firstReading = { shiftPx: stray.shiftPx, fill01: stray.first.fill01, status: firstStatus };
@@ -712,8 +722,9 @@ export function applyContestRules(
         reasons.push({ type: 'marginal-mark', contestId, optionId: t.optionId, fill01: t.fill01 });
       if (t.streak) reasons.push({ type: 'streak-through-target', contestId, optionId: t.optionId });
       reasons.push(...inkReasons(t, contestId, calibration));
+      const circled = t.surround01 !== undefined && t.surround01 >= reviewThresholds(calibration).surround;
       if (
-        (t.status === 'unmarked' && t.outsideInk01 >= calibration.thresholds.outsideInk) ||
+        (t.status === 'unmarked' && (t.outsideInk01 >= calibration.thresholds.outsideInk || circled)) ||
         (t.status !== 'unmarked' && inkAround(t.fill01, t.outsideInk01, calibration))
       )
         reasons.push({
@@ -721,6 +732,7 @@ export function applyContestRules(
           contestId,
           optionId: t.optionId,
           outsideInk01: t.outsideInk01,
+          ...(t.surround01 !== undefined ? { surround01: t.surround01 } : {}),
         });
       if (t.type === 'write-in' && t.status === 'marked')
         reasons.push({ type: 'write-in', contestId, optionId: t.optionId });

@@ -46,6 +46,11 @@ export const TargetResultSchema = z.object({
    */
   edgeInk01: z.number().optional(),
   /**
+   * the share of the directions round the oval with ink in them between 1.3 and 2.2 times its size (a
+   * circle drawn round it), of those in which the other ovals of its column have no printing, 0..1
+   */
+  surround01: z.number().optional(),
+  /**
    * The outline was first found `shiftPx` from where the outlines of the neighbouring targets put it, so
    * the target was read again there (the fields above); this is what the first reading said.
    */
@@ -79,6 +84,8 @@ export const AdjudicationReasonSchema = z.discriminatedUnion('type', [
     contestId: z.string(),
     optionId: z.string(),
     outsideInk01: z.number(),
+    /** how much of the way round the oval there is ink (a circle round it), where that was measured */
+    surround01: z.number().optional(),
   }),
   z.object({ type: z.literal('streak-through-target'), contestId: z.string(), optionId: z.string() }),
   /** a definite fill that sits in one small spot of the oval (a dot where a pen rested), not across it */

@@ -121,6 +121,14 @@ export interface TargetScore {
   outlineThicknessPx: Float32Array | undefined;
   /** pixels in the interior ellipse (what `spot01` and `edgeInk01` are shares of) */
   interiorPx: number;
+  /**
+   * In which of EDGE_ANGLES directions out from the oval there is ink (darkness ≥ inkCutoff) between
+   * SURROUND_FROM and SURROUND_TO of its outer half-axes (1 there, else 0): a circle drawn round the oval
+   * shows in most directions, even broken into dots by a black-and-white scan. Undefined where the
+   * outline thickness is. `surround01` leaves out the directions in which the column's ovals all have ink
+   * (a name beside them, a rule).
+   */
+  surroundInk: Uint8Array | undefined;
   /** outer half-axes in pixels (for overlays) */
   halfWidthPx: number;
   halfHeightPx: number;
@@ -308,6 +316,77 @@ function outlineThickness(
     thickness[k] = dark * step;
   }
   return thickness;
+}
+
+/** Where ink round the oval is looked for, in outer half-axes (the vertical ones × SURROUND_TALL). */
+const SURROUND_FROM = 1.3;
+const SURROUND_TO = 2.2;
+/** People draw circles round an oval taller than it, in proportion. */
+const SURROUND_TALL = 1.15;
+
+/** In which directions out from the oval there is ink (see `surroundInk`). */
+function surroundInk(
+  px: Uint8Array,
+  lut: Float32Array,
+  stride: number,
+  height: number,
+  f: { cx: number; cy: number; cosT: number; sinT: number; oa: number; ob: number },
+): Uint8Array {
+  const hits = new Uint8Array(EDGE_ANGLES);
+  for (let k = 0; k < EDGE_ANGLES; k++) {
+    const ux = f.oa * (EDGE_COS[k] as number);
+    const uy = f.ob * SURROUND_TALL * (EDGE_SIN[k] as number);
+    // half-pixel steps along the ray, in the window
+    const steps = Math.ceil(((SURROUND_TO - SURROUND_FROM) * Math.hypot(ux, uy)) / 0.5);
+    const dx = ux * f.cosT - uy * f.sinT;
+    const dy = ux * f.sinT + uy * f.cosT;
+    for (let i = 0; i <= steps; i++) {
+      const r = SURROUND_FROM + ((SURROUND_TO - SURROUND_FROM) * i) / steps;
+      const xi = Math.round(f.cx + dx * r);
+      const yi = Math.round(f.cy + dy * r);
+      if (xi < 0 || yi < 0 || xi >= stride || yi >= height) continue;
+      if ((lut[px[yi * stride + xi] as number] as number) >= BUBBLE.inkCutoff) {
+        hits[k] = 1;
+        break;
+      }
+    }
+  }
+  return hits;
+}
+
+/**
+ * The directions round the ovals of a group printed alike (a column of a page) in which three in four of
+ * them have ink: what is printed beside every one (a name, a rule), 1 there. Undefined for fewer than 3.
+ */
+export function printedAround(surrounds: readonly (Uint8Array | undefined)[]): Uint8Array | undefined {
+  const measured = surrounds.filter((h): h is Uint8Array => h !== undefined);
+  if (measured.length < 3) return undefined;
+  const printed = new Uint8Array(EDGE_ANGLES);
+  for (let k = 0; k < EDGE_ANGLES; k++) {
+    let n = 0;
+    for (const h of measured) n += h[k] as number;
+    // three in four: two circled ovals in a short column do not make their circles print
+    printed[k] = n * 4 >= measured.length * 3 ? 1 : 0;
+  }
+  return printed;
+}
+
+/**
+ * The share of the directions round a target's oval with ink in them, of those in which its group's ovals
+ * do not nearly all have ink (`printedAround`): a circle drawn round it shows in most, a stray stroke in a few.
+ * 0 where it was not measured or fewer than half the directions are free.
+ */
+export function surround01(s: TargetScore, printed: Uint8Array | undefined): number {
+  const hits = s.surroundInk;
+  if (!hits) return 0;
+  let free = 0;
+  let inked = 0;
+  for (let k = 0; k < EDGE_ANGLES; k++) {
+    if (printed?.[k]) continue;
+    free++;
+    inked += hits[k] as number;
+  }
+  return free * 2 < EDGE_ANGLES ? 0 : Math.round((inked / free) * 1000) / 1000;
 }
 
 /**
@@ -534,7 +613,7 @@ export function scoreBubble(image: GrayImage, grid: LocalGrid, options: ScoreOpt
 
   // Everything below reads one window: the search range plus the farthest reach of the ring, the bands
   // above and below the oval, and the streak check, in any rotation.
-  const reachU = a * maxScale * OFF_RING_X;
+  const reachU = a * maxScale * Math.max(OFF_RING_X, SURROUND_TO);
   const reachV = b * maxScale * Math.max(OFF_RING_Y, BUBBLE.spillOuter, STREAK_OUTER);
   const halfW = Math.ceil(rangeX + reachU * Math.abs(cosT) + reachV * Math.abs(sinT)) + 2;
   const halfH = Math.ceil(rangeY + reachU * Math.abs(sinT) + reachV * Math.abs(cosT)) + 2;
@@ -726,6 +805,7 @@ export function scoreBubble(image: GrayImage, grid: LocalGrid, options: ScoreOpt
   const outline = filled
     ? undefined
     : outlineThickness(px, lut, stride, win.heightPx, frame, grid.pxPerColumn);
+  const ringInk = filled ? undefined : surroundInk(px, lut, stride, win.heightPx, frame);
   return {
     fill01,
     outsideInk01: r3(outside),
@@ -735,6 +815,7 @@ export function scoreBubble(image: GrayImage, grid: LocalGrid, options: ScoreOpt
     spot01: spot >= SPOT_MIN_PIXELS && count ? r3(spot / count) : 0,
     outlineThicknessPx: outline,
     interiorPx: count,
+    surroundInk: ringInk,
     streak: hasStreak(win, lut, wx + fracX, wy + fracY, ia, ib, ob),
     centre: { xPx: grid.centre.xPx + bestDx, yPx: grid.centre.yPx + bestDy },
     halfWidthPx: oa,
