@@ -16,7 +16,6 @@
  * dot on the outline, a stroke along its edge) that neither the interior nor the bands around the oval see.
  */
 import type { GrayImage, PointPx } from '../image.ts';
-import { median } from './timing-marks.ts';
 
 /** How the interpreter sees the grid near one point: its pixel position and the local pitch. */
 export interface LocalGrid {
@@ -122,7 +121,7 @@ export interface TargetScore {
   /** pixels in the interior ellipse (what `spot01` and `edgeInk01` are shares of) */
   interiorPx: number;
   /**
-   * In which of EDGE_ANGLES directions out from the oval there is ink (darkness ≥ inkCutoff) between
+   * In which of SURROUND_ANGLES directions out from the oval there is ink (darkness ≥ inkCutoff) between
    * SURROUND_FROM and SURROUND_TO of its outer half-axes (1 there, else 0): a circle drawn round the oval
    * shows in most directions, even broken into dots by a black-and-white scan. Undefined where the
    * outline thickness is. `surround01` leaves out the directions in which the column's ovals all have ink
@@ -323,6 +322,14 @@ const SURROUND_FROM = 1.3;
 const SURROUND_TO = 2.2;
 /** People draw circles round an oval taller than it, in proportion. */
 const SURROUND_TALL = 1.15;
+/** Directions out from the oval that are looked along: every 15°. */
+export const SURROUND_ANGLES = 24;
+const SURROUND_COS = Float64Array.from({ length: SURROUND_ANGLES }, (_, k) =>
+  Math.cos((2 * Math.PI * k) / SURROUND_ANGLES),
+);
+const SURROUND_SIN = Float64Array.from({ length: SURROUND_ANGLES }, (_, k) =>
+  Math.sin((2 * Math.PI * k) / SURROUND_ANGLES),
+);
 
 /** In which directions out from the oval there is ink (see `surroundInk`). */
 function surroundInk(
@@ -332,12 +339,13 @@ function surroundInk(
   height: number,
   f: { cx: number; cy: number; cosT: number; sinT: number; oa: number; ob: number },
 ): Uint8Array {
-  const hits = new Uint8Array(EDGE_ANGLES);
-  for (let k = 0; k < EDGE_ANGLES; k++) {
-    const ux = f.oa * (EDGE_COS[k] as number);
-    const uy = f.ob * SURROUND_TALL * (EDGE_SIN[k] as number);
-    // half-pixel steps along the ray, in the window
-    const steps = Math.ceil(((SURROUND_TO - SURROUND_FROM) * Math.hypot(ux, uy)) / 0.5);
+  const hits = new Uint8Array(SURROUND_ANGLES);
+  for (let k = 0; k < SURROUND_ANGLES; k++) {
+    const ux = f.oa * (SURROUND_COS[k] as number);
+    const uy = f.ob * SURROUND_TALL * (SURROUND_SIN[k] as number);
+    // one-pixel steps along the ray, in the window: a pen line, even one a scan broke into dots, is a
+    // pixel wide at least
+    const steps = Math.ceil((SURROUND_TO - SURROUND_FROM) * Math.hypot(ux, uy));
     const dx = ux * f.cosT - uy * f.sinT;
     const dy = ux * f.sinT + uy * f.cosT;
     for (let i = 0; i <= steps; i++) {
@@ -361,8 +369,8 @@ function surroundInk(
 export function printedAround(surrounds: readonly (Uint8Array | undefined)[]): Uint8Array | undefined {
   const measured = surrounds.filter((h): h is Uint8Array => h !== undefined);
   if (measured.length < 3) return undefined;
-  const printed = new Uint8Array(EDGE_ANGLES);
-  for (let k = 0; k < EDGE_ANGLES; k++) {
+  const printed = new Uint8Array(SURROUND_ANGLES);
+  for (let k = 0; k < SURROUND_ANGLES; k++) {
     let n = 0;
     for (const h of measured) n += h[k] as number;
     // three in four: two circled ovals in a short column do not make their circles print
@@ -374,19 +382,19 @@ export function printedAround(surrounds: readonly (Uint8Array | undefined)[]): U
 /**
  * The share of the directions round a target's oval with ink in them, of those in which its group's ovals
  * do not nearly all have ink (`printedAround`): a circle drawn round it shows in most, a stray stroke in a few.
- * 0 where it was not measured or fewer than half the directions are free.
+ * 0 where it was not measured or fewer than a third of the directions are free.
  */
 export function surround01(s: TargetScore, printed: Uint8Array | undefined): number {
   const hits = s.surroundInk;
   if (!hits) return 0;
   let free = 0;
   let inked = 0;
-  for (let k = 0; k < EDGE_ANGLES; k++) {
+  for (let k = 0; k < SURROUND_ANGLES; k++) {
     if (printed?.[k]) continue;
     free++;
     inked += hits[k] as number;
   }
-  return free * 2 < EDGE_ANGLES ? 0 : Math.round((inked / free) * 1000) / 1000;
+  return free * 3 < SURROUND_ANGLES ? 0 : Math.round((inked / free) * 1000) / 1000;
 }
 
 /**
@@ -399,8 +407,22 @@ export function usualOutlinePx(outlines: readonly (Float32Array | undefined)[]):
   const measured = outlines.filter((o): o is Float32Array => o !== undefined);
   if (measured.length < 3) return undefined;
   const usual = new Float32Array(EDGE_ANGLES);
-  for (let k = 0; k < EDGE_ANGLES; k++) usual[k] = median(measured.map((o) => o[k] as number));
+  if (MEDIAN_BUFFER.length < measured.length) MEDIAN_BUFFER = new Float64Array(measured.length * 2);
+  for (let k = 0; k < EDGE_ANGLES; k++) {
+    for (let i = 0; i < measured.length; i++) MEDIAN_BUFFER[i] = (measured[i] as Float32Array)[k] as number;
+    usual[k] = medianOfFirst(measured.length);
+  }
   return usual;
+}
+
+/** Numbers gathered for a median, reused (scoring is synchronous). */
+let MEDIAN_BUFFER = new Float64Array(EDGE_ANGLES * 2);
+
+/** The median of the first `n` numbers of MEDIAN_BUFFER (sorts them in place); 0 for none. */
+function medianOfFirst(n: number): number {
+  if (n === 0) return 0;
+  const sorted = MEDIAN_BUFFER.subarray(0, n).sort();
+  return n % 2 ? (sorted[n >> 1] as number) : ((sorted[n / 2 - 1] as number) + (sorted[n / 2] as number)) / 2;
 }
 
 /**
@@ -414,7 +436,10 @@ export function edgeInk01(s: TargetScore, usual: Float32Array | undefined, pxPer
   if (!t || s.interiorPx === 0) return 0;
   // the outline's own thickness where it is printed at all: a faded outline that a black-and-white scan
   // broke into pieces is as thick as ever where a piece is left, and those pieces are not ink of their own
-  const own = median(Array.from(t).filter((v) => v > EDGE_PRESENT_PX)) || 0;
+  let present = 0;
+  for (let k = 0; k < EDGE_ANGLES; k++)
+    if ((t[k] as number) > EDGE_PRESENT_PX) MEDIAN_BUFFER[present++] = t[k] as number;
+  const own = medianOfFirst(present);
   // at least a whole pixel: a black-and-white scan draws a line a pixel thicker or thinner in places
   const slack = Math.max(1, EDGE_SLACK_COLUMNS * pxPerColumn);
   let excess = 0;
