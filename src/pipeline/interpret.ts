@@ -532,7 +532,7 @@ function edgeInkOf(
   image: GrayImage,
   reading: TargetScore,
   grid: LocalGrid,
-  usual: UsualOutline | undefined,
+  usual: ColumnUsual | undefined,
 ): number {
   const first = edgeInk01(reading, usual?.thicknessPx, grid.pxPerColumn);
   if (first === 0 || !usual) return first;
@@ -547,8 +547,11 @@ function edgeInkOf(
 /** Targets printed in the same column of a side (grid columns may be fractional: to a quarter). */
 const columnKey = (t: { column: number }) => Math.round(t.column * 4);
 
-/** How the outlines of a column of targets are usually found: their thickness all round, size, place. */
-interface UsualOutline {
+/**
+ * What the ovals of a column of targets usually look like: their outline's thickness all round and what is
+ * printed round them (per column), and the size and place their outlines are found at (per side).
+ */
+interface ColumnUsual {
   /** `usualOutlinePx` of the column */
   thicknessPx: Float32Array | undefined;
   /** `printedAround` of the column, or of the side where the column has too few ovals */
@@ -559,12 +562,12 @@ interface UsualOutline {
   shiftPx: PointPx;
 }
 
-/** The usual printed outline of each column of a side's targets. */
-function usualOutlinesByColumn(
+/** What the ovals of each column of a side's targets usually look like (`ColumnUsual`). */
+function usualByColumn(
   layout: SheetSideLayout,
   grids: readonly LocalGrid[],
   readings: readonly TargetScore[],
-): Map<number, UsualOutline> {
+): Map<number, ColumnUsual> {
   const measured = readings.flatMap((reading, i) => {
     const grid = grids[i];
     const target = layout.targets[i];
@@ -607,7 +610,7 @@ function scoreSide(layout: SheetSideLayout, p: RegisteredPage, calibration: Cali
   const grids = layout.targets.map((t) => localGrid(grid, t));
   const first = grids.map((g) => scoreBubble(p.page, g));
   const { readings, strays } = readAgainStrays(p.page, layout, grids, first, calibration);
-  const usual = usualOutlinesByColumn(layout, grids, readings);
+  const usual = usualByColumn(layout, grids, readings);
   return layout.targets.map((t, i) => {
     const s = readings[i] as TargetScore;
     const { angleRad } = grids[i] as LocalGrid;
