@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { loadCalibration } from '../election/calibration.ts';
 import type { InterpretedSheet } from '../pipeline/outcome.ts';
+import { describeReason } from '../report/cvr-nist.ts';
 import { renderOverlay } from '../report/overlay.ts';
 import { scanSheet } from '../worker/scan-sheet.ts';
 import { readArgs } from './args.ts';
@@ -45,7 +46,8 @@ function describe(sheet: InterpretedSheet, titles: Map<string, string>): string 
   lines.push(
     '',
     sheet.needsReview ? 'NEEDS REVIEW:' : 'recorded',
-    ...reasons.map((r) => `  ${JSON.stringify(r)}`),
+    // in words, with the measures behind each (the same text as the CVR's annotations); --json has the fields
+    ...reasons.map((r) => `  ${describeReason(r)}`),
   );
   return `${lines.join('\n')}\n`;
 }

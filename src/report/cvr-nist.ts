@@ -181,7 +181,7 @@ export function describeReason(r: AdjudicationReason): string {
     case 'unmarked-write-in':
       return `unmarked write-in in ${r.contestId} (${r.optionId}, ink ${r.writeInInk01.toFixed(3)})`;
     case 'mark-outside-target':
-      return `mark outside the target in ${r.contestId} for ${r.optionId} (ink ${r.outsideInk01.toFixed(3)}${r.surround01 !== undefined ? `, ink ${Math.round(r.surround01 * 100)} % of the way round it` : ''})`;
+      return `mark outside the target in ${r.contestId} for ${r.optionId} (ink ${r.outsideInk01.toFixed(3)}${r.surround01 !== undefined ? ` above and below it, ink ${Math.round(r.surround01 * 100)} % of the way round it` : ''})`;
     case 'compact-mark':
       return `compact mark in ${r.contestId} for ${r.optionId}: the ink sits in one small spot of the oval, like a dot where a pen rested (fill ${r.fill01.toFixed(3)}, spread ${r.inkSpread01.toFixed(3)})`;
     case 'speckle-in-target':
