@@ -552,7 +552,7 @@ const columnKey = (t: { column: number }) => Math.round(t.column * 4);
  * printed round them (per column), and the size and place their outlines are found at (per side).
  */
 interface ColumnUsual {
-  /** `usualOutlinePx` of the column */
+  /** `usualOutlinePx` of the column, or of the side where the column has too few ovals */
   thicknessPx: Float32Array | undefined;
   /** `printedAround` of the column, or of the side where the column has too few ovals */
   printed: Uint8Array | undefined;
@@ -582,13 +582,14 @@ function usualByColumn(
   };
   const keys = new Set(measured.map((m) => m.key));
   const printedOnSide = printedAround(measured.map((m) => m.reading.surroundInk));
+  const outlineOnSide = usualOutlinePx(measured.map((m) => m.reading.outlineThicknessPx));
   return new Map(
     [...keys].map((key) => [
       key,
       {
-        thicknessPx: usualOutlinePx(
-          measured.filter((m) => m.key === key).map((m) => m.reading.outlineThicknessPx),
-        ),
+        thicknessPx:
+          usualOutlinePx(measured.filter((m) => m.key === key).map((m) => m.reading.outlineThicknessPx)) ??
+          outlineOnSide,
         printed:
           printedAround(measured.filter((m) => m.key === key).map((m) => m.reading.surroundInk)) ??
           printedOnSide,
