@@ -113,8 +113,9 @@ export interface TargetScore {
   /**
    * How thick the dark is across the printed outline at each of EDGE_ANGLES points around it, in pixels:
    * the darkness along the outward normal, summed in half-pixel steps over a strip from 0.025 in inside
-   * the outline to 0.005 in outside it (the inner side: a column rule or a name beside the oval stays out
-   * of it). Undefined in an oval holding more solid ink than one spot could (a mark). `edgeInk01` compares
+   * the outline to 0.015 in outside it (a stroke along the outside of the edge is in it; a column rule or a
+   * name a few pixels off the oval can be too, which `edgeInk01` leaves out by comparing with the column's
+   * ovals). Undefined in an oval holding more solid ink than one spot could (a mark). `edgeInk01` compares
    * it with the outlines of the other targets printed in the same column.
    */
   outlineThicknessPx: Float32Array | undefined;
@@ -124,8 +125,8 @@ export interface TargetScore {
    * In which of SURROUND_ANGLES directions out from the oval there is ink (darkness ≥ inkCutoff) between
    * SURROUND_FROM and SURROUND_TO of its outer half-axes (1 there, else 0): a circle drawn round the oval
    * shows in most directions, even broken into dots by a black-and-white scan. Undefined where the
-   * outline thickness is. `surround01` leaves out the directions in which the column's ovals all have ink
-   * (a name beside them, a rule).
+   * outline thickness is. `surround01` leaves out the directions in which three in four of the column's
+   * ovals have ink (a name beside them, a rule).
    */
   surroundInk: Uint8Array | undefined;
   /** outer half-axes in pixels (for overlays) */
@@ -264,7 +265,7 @@ const SPOT_REACH = 1.25;
 
 /** Points around the outline at which its thickness is measured (`outlineThicknessPx`). */
 export const EDGE_ANGLES = 48;
-/** The strip measured across the outline at each point, in grid columns (0.025 in inward, 0.005 in out). */
+/** The strip measured across the outline at each point, in grid columns (0.025 in inward, 0.015 in out). */
 const EDGE_IN_COLUMNS = 0.1;
 const EDGE_OUT_COLUMNS = 0.06;
 /** Thinner than this (pixels), the outline is not there at a point (a gap in a faded outline). */
