@@ -98,6 +98,8 @@ export async function generateSheet(
   const drawRng = rng.fork('draw');
   const drawn = new Map<Side, GrayImage>();
   const targetTruths: TargetTruth[] = [];
+  // where each circle drawn round an oval put its ink on the page (black-and-white formats only)
+  const circleInk = new Map<string, Int32Array>();
   for (const side of ['front', 'back'] as const) {
     const blank = await blankSheetSide(election, ballotStyleId, sheetNumber, side, dpi);
     const canvas: Canvas = {
@@ -142,7 +144,11 @@ export async function generateSheet(
             marked: threshold(canvas, sheetScan.bilevelThreshold).data,
           }
         : undefined;
-    for (const p of here) targetTruths.push(targetTruth(p, blank, canvas, bilevel));
+    for (const p of here) {
+      targetTruths.push(targetTruth(p, blank, canvas, bilevel));
+      if (bilevel && p.kind === 'circle')
+        circleInk.set(`${side}|${p.target.column}|${p.target.row}`, ringInkPx(p, blank, canvas));
+    }
     drawn.set(side, { widthPx: canvas.widthPx, heightPx: canvas.heightPx, data: canvas.data });
   }
 
@@ -179,6 +185,26 @@ export async function generateSheet(
             if ((s.image.data[y * s.image.widthPx + x] ?? 255) < sheetScan.bilevelThreshold) black++;
           }
         if (n > 0 && black / n < 0.02) t.visibleInScan = false;
+      }
+      // A circle round an oval: what share of the pixels it inked stayed black. A light pencil circle
+      // the threshold broke into a few specks, or wiped out, is not there for anyone to see.
+      for (const t of targetTruths) {
+        const ink =
+          t.side === s.side && t.kind === 'circle'
+            ? circleInk.get(`${t.side}|${t.column}|${t.row}`)
+            : undefined;
+        if (!ink || ink.length === 0) continue;
+        const w = drawn.get(s.side)?.widthPx ?? 1;
+        let black = 0;
+        for (const i of ink) {
+          const xIn = ((i % w) + 0.5) / dpi;
+          const yIn = (Math.floor(i / w) + 0.5) / dpi;
+          const x = Math.floor(m[0] * xIn + m[1] * yIn + m[2]);
+          const y = Math.floor(m[3] * xIn + m[4] * yIn + m[5]);
+          if (x < 0 || y < 0 || x >= s.image.widthPx || y >= s.image.heightPx) continue;
+          if ((s.image.data[y * s.image.widthPx + x] ?? 255) < sheetScan.bilevelThreshold) black++;
+        }
+        if (black / ink.length < CIRCLE_SURVIVES) t.visibleInScan = false;
       }
     }
   }
@@ -263,6 +289,49 @@ function pickDpi(profile: Profile, rng: Rng): Dpi {
 function round(v: number, digits: number): number {
   const k = 10 ** digits;
   return Math.round(v * k) / k;
+}
+
+/**
+ * Below this share of its inked pixels left black by a black-and-white scan, a circle is gone from the image
+ * (the share an oval's interior must keep, in `targetTruth`).
+ */
+const CIRCLE_SURVIVES = 0.02;
+
+/**
+ * The page pixels (index y × width + x) a circle drawn round the oval of `p` inked: in the ring out to 2.4 of
+ * the oval's half-axes (taller by 1.15, as circles are drawn), at least 0.15 darker than the blank page and
+ * 2 px or more from anything printed.
+ */
+function ringInkPx(p: PlannedTarget, blank: GrayImage, canvas: Canvas): Int32Array {
+  const { xIn, yIn } = gridToPageIn(p.target.column, p.target.row);
+  const o = ovalPx(xIn, yIn, canvas.dpi);
+  const bTall = o.b * 1.15;
+  const out: number[] = [];
+  for (
+    let y = Math.max(0, Math.floor(o.cy - 2.4 * bTall));
+    y <= Math.min(canvas.heightPx - 1, Math.ceil(o.cy + 2.4 * bTall));
+    y++
+  )
+    for (
+      let x = Math.max(0, Math.floor(o.cx - 2.4 * o.a));
+      x <= Math.min(canvas.widthPx - 1, Math.ceil(o.cx + 2.4 * o.a));
+      x++
+    ) {
+      const r2 = ((x - o.cx) / o.a) ** 2 + ((y - o.cy) / bTall) ** 2;
+      if (r2 < 1.1 * 1.1 || r2 > 2.4 * 2.4) continue;
+      const i = y * canvas.widthPx + x;
+      if ((blank.data[i] as number) - (canvas.data[i] as number) < 38) continue;
+      // away from the printing (names, rules), whose own ink a scan would blur onto the circle's
+      let nearPrint = false;
+      for (let dy = -2; dy <= 2 && !nearPrint; dy++)
+        for (let dx = -2; dx <= 2; dx++)
+          if (((blank.data[i + dy * canvas.widthPx + dx] ?? 255) as number) < 200) {
+            nearPrint = true;
+            break;
+          }
+      if (!nearPrint) out.push(i);
+    }
+  return Int32Array.from(out);
 }
 
 function targetTruth(
