@@ -151,4 +151,30 @@ describe.skipIf(!HAVE_SHARED)('Amherst (letter, 200 and 300 dpi hard cases)', ()
       expect(sheet.targets.some((t) => t.status === 'marked')).toBe(true);
     });
   }
+
+  it('write-in areas: the written names read as ink, empty areas do not, also where a stretched scan pushes a filled oval of the next column into them', async () => {
+    const { writeInInk } = calibration.thresholds;
+    const named: number[] = [];
+    const empty = new Map<string, number[]>();
+    for (const variant of [
+      'marked',
+      'marked-stretch',
+      'marked-stretch-extra',
+      'marked-overvote',
+      'unmarked',
+    ]) {
+      const sheet = await interpretPair(AMHERST, `scan-${variant}-front.jpeg`, `scan-${variant}-back.jpeg`);
+      const here: number[] = [];
+      for (const t of sheet.targets)
+        if (t.writeInInk01 !== undefined) (t.status === 'marked' ? named : here).push(t.writeInInk01);
+      empty.set(variant, here);
+    }
+    // the marked write-ins of these sheets carry a handwritten name; nothing is written in the others
+    expect(named).toHaveLength(6);
+    expect(Math.min(...named)).toBeGreaterThanOrEqual(writeInInk * 2);
+    expect(Math.max(...[...empty.values()].flat())).toBeLessThan(writeInInk);
+    // the stretched scan puts the next column's filled ovals in three areas (0.05 of them, as much as a
+    // short name, when that ink counted)
+    expect(Math.max(...(empty.get('marked-stretch-extra') ?? []))).toBeLessThan(0.005);
+  });
 });

@@ -492,6 +492,81 @@ describe('how the ink lies, and what the interpreter makes of it', async () => {
     expect(bad.ok).toBe(false);
   });
 
+  /** a write-in target of the demo front, and its area's top-left corner and scale in pixels */
+  const writeIn = (i: number) => {
+    const t = targets[i];
+    if (t?.type !== 'write-in' || !t.writeInArea)
+      throw new Error(`target ${i} is not a write-in with an area`);
+    const area = t.writeInArea;
+    const s = gridScaleAt(reg.grid, { column: area.column, row: area.row });
+    return {
+      t,
+      corner: gridToPixel(reg.grid, area),
+      w: area.width * s.pxPerColumn,
+      h: area.height * s.pxPerRow,
+    };
+  };
+  /** a zigzag "name" of `letters` strokes across the upper part of a write-in area */
+  const scribble = (
+    img: GrayImage & { data: Uint8Array },
+    w: ReturnType<typeof writeIn>,
+    letters: number,
+    widthPx: number,
+    v: number,
+  ) => {
+    const x0 = w.corner.xPx + w.w * 0.15;
+    const top = w.corner.yPx + w.h * 0.25;
+    const bottom = w.corner.yPx + w.h * 0.65;
+    for (let k = 0; k < letters; k++) {
+      const x = x0 + k * 12;
+      const n = Math.ceil(Math.hypot(6, bottom - top) * 2);
+      for (const [from, to] of [
+        [
+          [x, bottom],
+          [x + 6, top],
+        ],
+        [
+          [x + 6, top],
+          [x + 12, bottom],
+        ],
+      ] as const)
+        for (let j = 0; j <= n; j++)
+          disc(
+            img,
+            from[0] + ((to[0] - from[0]) * j) / n,
+            from[1] + ((to[1] - from[1]) * j) / n,
+            widthPx / 2,
+            v,
+          );
+    }
+  };
+
+  it('a short name in a light pen is handwriting; the printed line and rule in the write-in area are not', () => {
+    const w = writeIn(3);
+    const { writeInInk } = calibration.thresholds;
+    // the empty area holds the printed line under it and a column rule: neither is ink
+    expect(targetIn(read(page), w.t.optionId)?.writeInInk01).toBeLessThan(0.002);
+    const light = copy();
+    scribble(light, w, 4, 2, 120);
+    const out = read(light);
+    const r = targetIn(out, w.t.optionId);
+    expect(r?.status).toBe('unmarked');
+    expect(r?.writeInInk01).toBeGreaterThanOrEqual(writeInInk);
+    expect(reasonTypes(out, w.t.optionId)).toContain('unmarked-write-in');
+  });
+
+  it("a bold pen's name is not taken for a printed line", () => {
+    const w = writeIn(3);
+    const thin = copy();
+    scribble(thin, w, 8, 2, 40);
+    const bold = copy();
+    scribble(bold, w, 8, 6, 40);
+    const thinInk = targetIn(read(thin), w.t.optionId)?.writeInInk01 ?? 0;
+    const boldInk = targetIn(read(bold), w.t.optionId)?.writeInInk01 ?? 0;
+    expect(thinInk).toBeGreaterThanOrEqual(calibration.thresholds.writeInInk);
+    expect(boldInk).toBeGreaterThan(thinInk * 1.5);
+  });
+
   it('a blank ballot reads blank: none of these measures fires on clean paper', () => {
     const out = read(page);
     expect(out.targets.filter((x) => x.status !== 'unmarked')).toEqual([]);

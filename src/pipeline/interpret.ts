@@ -38,6 +38,7 @@ import {
   BUBBLE,
   edgeInk01,
   type LocalGrid,
+  type OvalPx,
   printedAround,
   scoreBubble,
   scoreWriteInArea,
@@ -606,6 +607,24 @@ function writeInAreaOf(t: SheetSideLayout['targets'][number]) {
   return t.writeInArea ?? { column: t.column - 6.5, row: t.row - 0.75, width: 5.7, height: 0.85 };
 }
 
+/** Where the other targets' ovals that reach into a write-in area were read (their ink is not the area's). */
+function ovalsNear(
+  area: { column: number; row: number; width: number; height: number },
+  layout: SheetSideLayout,
+  readings: readonly TargetScore[],
+  self: number,
+): OvalPx[] {
+  const out: OvalPx[] = [];
+  layout.targets.forEach((o, j) => {
+    const r = readings[j];
+    if (j === self || !r) return;
+    if (o.column < area.column - 1 || o.column > area.column + area.width + 1) return;
+    if (o.row < area.row - 1 || o.row > area.row + area.height + 1) return;
+    out.push({ centre: r.centre, halfWidthPx: r.halfWidthPx, halfHeightPx: r.halfHeightPx });
+  });
+  return out;
+}
+
 function scoreSide(layout: SheetSideLayout, p: RegisteredPage, calibration: Calibration): TargetResult[] {
   const { grid } = p.reg;
   const grids = layout.targets.map((t) => localGrid(grid, t));
@@ -657,6 +676,9 @@ function scoreSide(layout: SheetSideLayout, p: RegisteredPage, calibration: Cali
         widthPx: area.width * areaScale.pxPerColumn,
         heightPx: area.height * areaScale.pxPerRow,
         angleRad,
+        // timing marks are a quarter inch apart
+        pxPerInch: areaScale.pxPerColumn * 4,
+        skip: ovalsNear(area, layout, readings, i),
       });
     }
     return result;
