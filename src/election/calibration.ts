@@ -62,7 +62,7 @@ export const REVIEW_DEFAULTS = {
   residue: 0.04,
   spot: 0.012,
   edgeInk: 0.012,
-  surround: 0.6,
+  surround: 0.65,
   outlineShift: 0.09,
 } as const;
 

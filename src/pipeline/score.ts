@@ -122,7 +122,7 @@ export interface TargetScore {
   /** pixels in the interior ellipse (what `spot01` and `edgeInk01` are shares of) */
   interiorPx: number;
   /**
-   * In which of SURROUND_ANGLES directions out from the oval there is ink (darkness ≥ inkCutoff) between
+   * In which of SURROUND_ANGLES 15° sectors round the oval there is ink (darkness ≥ inkCutoff) between
    * SURROUND_FROM and SURROUND_TO of its outer half-axes (1 there, else 0): a circle drawn round the oval
    * shows in most directions, even broken into dots by a black-and-white scan. Undefined where the
    * outline thickness is. `surround01` leaves out the directions in which three in four of the column's
@@ -323,15 +323,8 @@ const SURROUND_FROM = 1.3;
 const SURROUND_TO = 2.2;
 /** People draw circles round an oval taller than it, in proportion. */
 const SURROUND_TALL = 1.15;
-/** Directions out from the oval that are looked along: every 15°. */
+/** Sectors round the oval in which ink is looked for: 15° each. */
 export const SURROUND_ANGLES = 24;
-const SURROUND_COS = Float64Array.from({ length: SURROUND_ANGLES }, (_, k) =>
-  Math.cos((2 * Math.PI * k) / SURROUND_ANGLES),
-);
-const SURROUND_SIN = Float64Array.from({ length: SURROUND_ANGLES }, (_, k) =>
-  Math.sin((2 * Math.PI * k) / SURROUND_ANGLES),
-);
-
 /** In which directions out from the oval there is ink (see `surroundInk`). */
 function surroundInk(
   px: Uint8Array,
@@ -341,24 +334,48 @@ function surroundInk(
   f: { cx: number; cy: number; cosT: number; sinT: number; oa: number; ob: number },
 ): Uint8Array {
   const hits = new Uint8Array(SURROUND_ANGLES);
-  for (let k = 0; k < SURROUND_ANGLES; k++) {
-    const ux = f.oa * (SURROUND_COS[k] as number);
-    const uy = f.ob * SURROUND_TALL * (SURROUND_SIN[k] as number);
-    // one-pixel steps along the ray, in the window: a pen line, even one a scan broke into dots, is a
-    // pixel wide at least
-    const steps = Math.ceil((SURROUND_TO - SURROUND_FROM) * Math.hypot(ux, uy));
-    const dx = ux * f.cosT - uy * f.sinT;
-    const dy = ux * f.sinT + uy * f.cosT;
-    for (let i = 0; i <= steps; i++) {
-      const r = SURROUND_FROM + ((SURROUND_TO - SURROUND_FROM) * i) / steps;
-      const xi = Math.round(f.cx + dx * r);
-      const yi = Math.round(f.cy + dy * r);
-      if (xi < 0 || yi < 0 || xi >= stride || yi >= height) continue;
-      if ((lut[px[yi * stride + xi] as number] as number) >= BUBBLE.inkCutoff) {
-        hits[k] = 1;
-        break;
-      }
+  // every pixel of the ring between SURROUND_FROM and SURROUND_TO, its ink counted in the 15° sector it
+  // lies in: a circle a scan broke into dots shows in most sectors, where single rays slip between the dots.
+  // Each row is read only where it crosses the ring (the ellipse u² + v² = R² solved for x along the row).
+  const a = f.oa;
+  const b = f.ob * SURROUND_TALL;
+  const { cosT, sinT } = f;
+  const qa = (cosT * cosT) / (a * a) + (sinT * sinT) / (b * b);
+  const qbPerDy = 2 * cosT * sinT * (1 / (a * a) - 1 / (b * b));
+  const qcPerDy2 = (sinT * sinT) / (a * a) + (cosT * cosT) / (b * b);
+  const from2 = SURROUND_FROM * SURROUND_FROM;
+  const to2 = SURROUND_TO * SURROUND_TO;
+  const reachY = (SURROUND_TO / Math.sqrt(qa * qcPerDy2 - (qbPerDy * qbPerDy) / 4)) * Math.sqrt(qa) + 1;
+  const y0 = Math.max(0, Math.floor(f.cy - reachY));
+  const y1 = Math.min(height - 1, Math.ceil(f.cy + reachY));
+  const perSector = SURROUND_ANGLES / (2 * Math.PI);
+  const scan = (y: number, dy: number, xFrom: number, xTo: number) => {
+    for (let x = Math.max(0, xFrom); x <= Math.min(stride - 1, xTo); x++) {
+      if ((lut[px[y * stride + x] as number] as number) < BUBBLE.inkCutoff) continue;
+      const dx = x - f.cx;
+      const u = (dx * cosT + dy * sinT) / a;
+      const v = (-dx * sinT + dy * cosT) / b;
+      const r2 = u * u + v * v;
+      if (r2 < from2 || r2 > to2) continue;
+      hits[Math.floor((Math.atan2(v, u) * perSector + 0.5 + SURROUND_ANGLES) % SURROUND_ANGLES)] = 1;
     }
+  };
+  for (let y = y0; y <= y1; y++) {
+    const dy = y - f.cy;
+    const qb = qbPerDy * dy;
+    const outer = qb * qb - 4 * qa * (qcPerDy2 * dy * dy - to2);
+    if (outer < 0) continue;
+    const o0 = f.cx + (-qb - Math.sqrt(outer)) / (2 * qa);
+    const o1 = f.cx + (-qb + Math.sqrt(outer)) / (2 * qa);
+    const inner = qb * qb - 4 * qa * (qcPerDy2 * dy * dy - from2);
+    if (inner <= 0) {
+      scan(y, dy, Math.floor(o0), Math.ceil(o1));
+      continue;
+    }
+    const i0 = f.cx + (-qb - Math.sqrt(inner)) / (2 * qa);
+    const i1 = f.cx + (-qb + Math.sqrt(inner)) / (2 * qa);
+    scan(y, dy, Math.floor(o0), Math.ceil(i0));
+    scan(y, dy, Math.floor(i1), Math.ceil(o1));
   }
   return hits;
 }
