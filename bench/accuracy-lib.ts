@@ -263,10 +263,23 @@ export function scoreAccuracy(pairs: Iterable<ScoredPair>): AccuracyReport {
     // Targets.
     const ours = new Map<string, TargetResult>();
     for (const t of outcome.targets) ours.set(targetKey(t), t);
+    // A reason names its option, and also its target's place when the option is printed twice in the contest
+    // (a cross-endorsed candidate): then it flags that target only.
     const flaggedByReason = new Set<string>();
     for (const r of outcome.reasons)
       if ((TARGET_FLAG_REASONS as readonly string[]).includes(r.type) && 'optionId' in r)
-        flaggedByReason.add(`${r.contestId}|${r.optionId}`);
+        flaggedByReason.add(
+          r.side !== undefined && r.column !== undefined && r.row !== undefined
+            ? targetKey({ ...r, side: r.side, column: r.column, row: r.row })
+            : `${r.contestId}|${r.optionId}`,
+        );
+    const flaggedTarget = (t: {
+      side: string;
+      column: number;
+      row: number;
+      contestId: string;
+      optionId: string;
+    }) => flaggedByReason.has(targetKey(t)) || flaggedByReason.has(`${t.contestId}|${t.optionId}`);
     for (const t of truth.targets) {
       const o = ours.get(targetKey(t));
       const kindName = t.writeInName && t.kind === 'none' ? 'none+write-in-name' : t.kind;
@@ -290,7 +303,7 @@ export function scoreAccuracy(pairs: Iterable<ScoredPair>): AccuracyReport {
       if (t.ambiguous) {
         T.ambiguous++;
         kind.ambiguous++;
-        const flagged = status === 'marginal' || flaggedByReason.has(`${t.contestId}|${t.optionId}`);
+        const flagged = status === 'marginal' || flaggedTarget(t);
         if (flagged) {
           T.ambiguousFlagged++;
           kind.ambiguousFlagged++;
@@ -306,7 +319,7 @@ export function scoreAccuracy(pairs: Iterable<ScoredPair>): AccuracyReport {
           T.clearWrong++;
           kind.clearWrong++;
           T.clearWrongCases.push(targetCase(truth, t, o));
-        } else if (status === 'marginal' || flaggedByReason.has(`${t.contestId}|${t.optionId}`)) {
+        } else if (status === 'marginal' || flaggedTarget(t)) {
           // sent to a person for no good reason: by its fill, or by a reason (ink around it, a write-in
           // line with ink but no mark, residue…)
           T.clearFlagged++;

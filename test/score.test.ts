@@ -10,10 +10,11 @@ import { describe, expect, it } from 'vitest';
 import { parseCalibration, REVIEW_DEFAULTS, reviewThresholds } from '../src/election/calibration.ts';
 import type { GrayImage } from '../src/image.ts';
 import { interpretSheet } from '../src/pipeline/interpret.ts';
-import type { InterpretedSheet } from '../src/pipeline/outcome.ts';
+import type { AdjudicationReason, InterpretedSheet } from '../src/pipeline/outcome.ts';
 import { decodeImage } from '../src/pipeline/preprocess.ts';
 import { gridScaleAt, gridToPixel, registerPage } from '../src/pipeline/register.ts';
 import { scoreBubble } from '../src/pipeline/score.ts';
+import { describeReason } from '../src/report/cvr-nist.ts';
 import { defaultCalibration, electionAt } from './helpers.ts';
 
 const DEMO = join(import.meta.dirname, '..', 'samples', 'demo');
@@ -565,6 +566,28 @@ describe('how the ink lies, and what the interpreter makes of it', async () => {
     const boldInk = targetIn(read(bold), w.t.optionId)?.writeInInk01 ?? 0;
     expect(thinInk).toBeGreaterThanOrEqual(calibration.thresholds.writeInInk);
     expect(boldInk).toBeGreaterThan(thinInk * 1.5);
+  });
+
+  it('a reason about a cross-endorsed candidate says which of its two ovals it means', () => {
+    // frank-osgood is printed twice in executive-councilor (targets 7 and 8, columns 12 and 19)
+    const { t, g, a, b } = option(8);
+    expect(option(7).t.optionId).toBe(t.optionId);
+    const light = copy();
+    fillEllipse(light, g.centre.xPx, g.centre.yPx, a * 0.9, b * 0.9, 205); // a light even fill: marginal
+    const out = read(light);
+    const about = out.reasons.filter((r) => 'optionId' in r && r.optionId === t.optionId);
+    expect(about.length).toBeGreaterThan(0);
+    for (const r of about) expect(r).toMatchObject({ side: 'front', column: t.column, row: t.row });
+    expect(describeReason(about[0] as AdjudicationReason)).toContain(
+      `[the oval on the front at column ${t.column}, row ${t.row}]`,
+    );
+    // an option printed once keeps its reasons as they were
+    const { t: once, g: g2, a: a2, b: b2 } = option(2);
+    const other = copy();
+    fillEllipse(other, g2.centre.xPx, g2.centre.yPx, a2 * 0.9, b2 * 0.9, 205);
+    const plain = read(other).reasons.filter((r) => 'optionId' in r && r.optionId === once.optionId);
+    expect(plain.length).toBeGreaterThan(0);
+    for (const r of plain) expect('side' in r).toBe(false);
   });
 
   it('a blank ballot reads blank: none of these measures fires on clean paper', () => {

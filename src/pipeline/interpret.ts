@@ -30,6 +30,7 @@ import {
   type PageInfo,
   type RejectReason,
   type SheetOutcome,
+  type TargetReason,
   type TargetResult,
 } from './outcome.ts';
 import { readVxQrMetadata, type VxQrMetadata } from './qr-metadata.ts';
@@ -686,9 +687,9 @@ function scoreSide(layout: SheetSideLayout, p: RegisteredPage, calibration: Cali
 }
 
 /** The reasons, with their evidence, that how a target's ink lies (or where it was read) gives. */
-function inkReasons(t: TargetResult, contestId: string, calibration: Calibration): AdjudicationReason[] {
+function inkReasons(t: TargetResult, contestId: string, calibration: Calibration): TargetReason[] {
   const optionId = t.optionId;
-  const out: AdjudicationReason[] = [];
+  const out: TargetReason[] = [];
   const { status, doubts } = judge(t, calibration);
   for (const doubt of doubts) {
     if (doubt === 'compact' && t.inkSpread01 !== undefined)
@@ -744,16 +745,17 @@ export function applyContestRules(
     else if (marked.length < seats)
       reasons.push({ type: 'undervote', contestId, votes: marked.length, seats });
     for (const t of mine) {
+      const own: TargetReason[] = [];
       if (t.status === 'marginal')
-        reasons.push({ type: 'marginal-mark', contestId, optionId: t.optionId, fill01: t.fill01 });
-      if (t.streak) reasons.push({ type: 'streak-through-target', contestId, optionId: t.optionId });
-      reasons.push(...inkReasons(t, contestId, calibration));
+        own.push({ type: 'marginal-mark', contestId, optionId: t.optionId, fill01: t.fill01 });
+      if (t.streak) own.push({ type: 'streak-through-target', contestId, optionId: t.optionId });
+      own.push(...inkReasons(t, contestId, calibration));
       const circled = t.surround01 !== undefined && t.surround01 >= reviewThresholds(calibration).surround;
       if (
         (t.status === 'unmarked' && (t.outsideInk01 >= calibration.thresholds.outsideInk || circled)) ||
         (t.status !== 'unmarked' && inkAround(t.fill01, t.outsideInk01, calibration))
       )
-        reasons.push({
+        own.push({
           type: 'mark-outside-target',
           contestId,
           optionId: t.optionId,
@@ -761,19 +763,22 @@ export function applyContestRules(
           ...(t.surround01 !== undefined ? { surround01: t.surround01 } : {}),
         });
       if (t.type === 'write-in' && t.status === 'marked')
-        reasons.push({ type: 'write-in', contestId, optionId: t.optionId });
+        own.push({ type: 'write-in', contestId, optionId: t.optionId });
       if (
         t.type === 'write-in' &&
         t.status === 'unmarked' &&
         t.writeInInk01 !== undefined &&
         t.writeInInk01 >= calibration.thresholds.writeInInk
       )
-        reasons.push({
+        own.push({
           type: 'unmarked-write-in',
           contestId,
           optionId: t.optionId,
           writeInInk01: t.writeInInk01,
         });
+      // an option printed more than once in the contest (cross-endorsed): say which of its targets
+      const twice = mine.some((o) => o !== t && o.optionId === t.optionId);
+      for (const r of own) reasons.push(twice ? { ...r, side: t.side, column: t.column, row: t.row } : r);
     }
   }
   if (targets.length > 0 && targets.every((t) => t.status === 'unmarked'))

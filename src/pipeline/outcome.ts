@@ -58,6 +58,16 @@ export const TargetResultSchema = z.object({
 });
 export type TargetResult = z.infer<typeof TargetResultSchema>;
 
+/**
+ * Where on the sheet the target a reason is about is, given when its option is printed more than once in
+ * the contest (a cross-endorsed candidate), so a person knows which of its ovals is meant.
+ */
+const TargetAt = {
+  side: z.enum(['front', 'back']).optional(),
+  column: z.number().optional(),
+  row: z.number().optional(),
+};
+
 export const AdjudicationReasonSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('overvote'),
@@ -70,29 +80,38 @@ export const AdjudicationReasonSchema = z.discriminatedUnion('type', [
     type: z.literal('marginal-mark'),
     contestId: z.string(),
     optionId: z.string(),
+    ...TargetAt,
     fill01: z.number(),
   }),
-  z.object({ type: z.literal('write-in'), contestId: z.string(), optionId: z.string() }),
+  z.object({ type: z.literal('write-in'), contestId: z.string(), optionId: z.string(), ...TargetAt }),
   z.object({
     type: z.literal('unmarked-write-in'),
     contestId: z.string(),
     optionId: z.string(),
+    ...TargetAt,
     writeInInk01: z.number(),
   }),
   z.object({
     type: z.literal('mark-outside-target'),
     contestId: z.string(),
     optionId: z.string(),
+    ...TargetAt,
     outsideInk01: z.number(),
     /** how much of the way round the oval there is ink (a circle round it), where that was measured */
     surround01: z.number().optional(),
   }),
-  z.object({ type: z.literal('streak-through-target'), contestId: z.string(), optionId: z.string() }),
+  z.object({
+    type: z.literal('streak-through-target'),
+    contestId: z.string(),
+    optionId: z.string(),
+    ...TargetAt,
+  }),
   /** a definite fill that sits in one small spot of the oval (a dot where a pen rested), not across it */
   z.object({
     type: z.literal('compact-mark'),
     contestId: z.string(),
     optionId: z.string(),
+    ...TargetAt,
     fill01: z.number(),
     inkSpread01: z.number(),
   }),
@@ -101,6 +120,7 @@ export const AdjudicationReasonSchema = z.discriminatedUnion('type', [
     type: z.literal('speckle-in-target'),
     contestId: z.string(),
     optionId: z.string(),
+    ...TargetAt,
     fill01: z.number(),
     speckle01: z.number(),
   }),
@@ -109,6 +129,7 @@ export const AdjudicationReasonSchema = z.discriminatedUnion('type', [
     type: z.literal('faint-residue'),
     contestId: z.string(),
     optionId: z.string(),
+    ...TargetAt,
     residue01: z.number(),
   }),
   /**
@@ -119,6 +140,7 @@ export const AdjudicationReasonSchema = z.discriminatedUnion('type', [
     type: z.literal('ink-spot'),
     contestId: z.string(),
     optionId: z.string(),
+    ...TargetAt,
     fill01: z.number(),
     spot01: z.number(),
   }),
@@ -130,6 +152,7 @@ export const AdjudicationReasonSchema = z.discriminatedUnion('type', [
     type: z.literal('ink-on-outline'),
     contestId: z.string(),
     optionId: z.string(),
+    ...TargetAt,
     fill01: z.number(),
     edgeInk01: z.number(),
   }),
@@ -141,6 +164,7 @@ export const AdjudicationReasonSchema = z.discriminatedUnion('type', [
     type: z.literal('outline-misplaced'),
     contestId: z.string(),
     optionId: z.string(),
+    ...TargetAt,
     shiftPx: z.number(),
     fill01: z.number(),
     firstFill01: z.number(),
@@ -149,6 +173,8 @@ export const AdjudicationReasonSchema = z.discriminatedUnion('type', [
 ]);
 export type AdjudicationReason = z.infer<typeof AdjudicationReasonSchema>;
 export type AdjudicationReasonType = AdjudicationReason['type'];
+/** A reason about one target (one option's oval) rather than a contest or the sheet. */
+export type TargetReason = Extract<AdjudicationReason, { optionId: string }>;
 
 /** Reasons that send a sheet to a person by default (undervotes and write-ins are only recorded). */
 export const DEFAULT_REVIEW_REASONS: readonly AdjudicationReasonType[] = [

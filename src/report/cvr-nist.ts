@@ -169,6 +169,14 @@ const STANDARD_REASONS: ReadonlySet<string> = new Set(['overvote', 'undervote', 
 
 /** One line of text per adjudication reason, for Annotations and CSV. */
 export function describeReason(r: AdjudicationReason): string {
+  const text = describeWithoutPlace(r);
+  // an option printed twice in the contest (cross-endorsed): which of its ovals
+  return 'side' in r && r.side !== undefined && r.column !== undefined && r.row !== undefined
+    ? `${text} [the oval on the ${r.side} at column ${r.column}, row ${r.row}]`
+    : text;
+}
+
+function describeWithoutPlace(r: AdjudicationReason): string {
   switch (r.type) {
     case 'overvote':
       return `overvote in ${r.contestId}: ${r.optionIds.length} marks for ${r.seats} seat${r.seats === 1 ? '' : 's'} (${r.optionIds.join(', ')})`;
