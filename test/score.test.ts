@@ -15,6 +15,7 @@ import { decodeImage } from '../src/pipeline/preprocess.ts';
 import { gridScaleAt, gridToPixel, registerPage } from '../src/pipeline/register.ts';
 import { scoreBubble } from '../src/pipeline/score.ts';
 import { describeReason } from '../src/report/cvr-nist.ts';
+import { overlaySvg } from '../src/report/overlay.ts';
 import { defaultCalibration, electionAt } from './helpers.ts';
 
 const DEMO = join(import.meta.dirname, '..', 'samples', 'demo');
@@ -554,6 +555,20 @@ describe('how the ink lies, and what the interpreter makes of it', async () => {
     expect(r?.status).toBe('unmarked');
     expect(r?.writeInInk01).toBeGreaterThanOrEqual(writeInInk);
     expect(reasonTypes(out, w.t.optionId)).toContain('unmarked-write-in');
+  });
+
+  it('the overlay dashes every write-in area with its ink, in the marginal colour where a name sent it to review', () => {
+    const w = writeIn(3);
+    const named = copy();
+    scribble(named, w, 4, 2, 60);
+    const out = read(named);
+    const svg = overlaySvg(out, 'front', named.widthPx, named.heightPx);
+    const frontWriteIns = out.targets.filter((x) => x.side === 'front' && x.type === 'write-in');
+    expect(frontWriteIns.length).toBeGreaterThan(1);
+    expect(svg.match(/<polygon [^>]*stroke-dasharray/g)).toHaveLength(frontWriteIns.length);
+    const r = targetIn(out, w.t.optionId);
+    expect(svg).toContain(`fill="#ff8c00">ink ${r?.writeInInk01?.toFixed(3)}</text>`);
+    expect(svg.match(/fill="#808080">ink 0\.00\d<\/text>/g)).toHaveLength(frontWriteIns.length - 1);
   });
 
   it("a bold pen's name is not taken for a printed line", () => {

@@ -21,7 +21,8 @@ Options:
   --page N              in a TIFF that holds several sheets (a scanned box), read pages N and N+1
                         (as \`tally\` shows them: box.tif#page=N-…) [1]
   --overlay OUT.png     write the sheet with the fitted grid and every target outlined by status
-                        (marked green, marginal orange, unmarked blue) and labelled with its score;
+                        (marked green, marginal orange, unmarked blue) and labelled with its score,
+                        and every write-in area dashed with its ink (orange where it goes to review);
                         the back goes to OUT-back.png
   --json                the full outcome as JSON
 Exit codes: 0 recorded; 1 needs review or rejected; 2 bad usage.

@@ -672,15 +672,19 @@ function scoreSide(layout: SheetSideLayout, p: RegisteredPage, calibration: Cali
         column: area.column + area.width / 2,
         row: area.row + area.height / 2,
       });
-      result.writeInInk01 = scoreWriteInArea(p.page, {
+      const where = {
         corner,
         widthPx: area.width * areaScale.pxPerColumn,
         heightPx: area.height * areaScale.pxPerRow,
         angleRad,
+      };
+      result.writeInInk01 = scoreWriteInArea(p.page, {
+        ...where,
         // timing marks are a quarter inch apart
         pxPerInch: areaScale.pxPerColumn * 4,
         skip: ovalsNear(area, layout, readings, i),
       });
+      result.writeInAreaPx = where;
     }
     return result;
   });

@@ -25,8 +25,17 @@ export const TargetResultSchema = z.object({
   streak: z.boolean(),
   /** ink just above and below the oval (a circled option), 0..1 */
   outsideInk01: z.number(),
-  /** ink fraction of the write-in area, for write-in targets */
+  /** ink fraction of the write-in area, for write-in targets: its pixels that are ink, the printing left out */
   writeInInk01: z.number().optional(),
+  /** where the write-in area was read, in the pixels of that side's image (a rectangle turned about its corner) */
+  writeInAreaPx: z
+    .object({
+      corner: z.object({ xPx: z.number(), yPx: z.number() }),
+      widthPx: z.number(),
+      heightPx: z.number(),
+      angleRad: z.number(),
+    })
+    .optional(),
   // How the ink in the oval lies (src/pipeline/score.ts defines each). Optional: records made before
   // these measures existed do not have them.
   /** spread of the interior's ink, in interior half-axes: ~1 an even fill or strokes across, small a dot */

@@ -1,6 +1,7 @@
 /**
  * Overlay: the scanned page with the fitted timing marks and every target outlined in a colour by
- * status and labelled with its fill score, as PNG, for people to look at.
+ * status and labelled with its fill score, and every write-in area dashed with its ink, as PNG, for people
+ * to look at.
  */
 import sharp from 'sharp';
 import type { GrayImage } from '../image.ts';
@@ -39,6 +40,27 @@ export function overlaySvg(
         parts.push(
           `<line x1="${l.xPx}" y1="${l.yPx}" x2="${r.xPx}" y2="${r.yPx}" stroke="#e6007e" stroke-opacity="0.12" stroke-width="1"/>`,
         );
+  }
+  for (const t of sheet.targets) {
+    if (t.side !== side || !t.writeInAreaPx || t.writeInInk01 === undefined) continue;
+    // the write-in area, dashed: in the marginal colour when its ink sent the sheet to review
+    const a = t.writeInAreaPx;
+    const cos = Math.cos(a.angleRad);
+    const sin = Math.sin(a.angleRad);
+    const corners = [
+      [0, 0],
+      [a.widthPx, 0],
+      [a.widthPx, a.heightPx],
+      [0, a.heightPx],
+    ].map(([u = 0, v = 0]) => `${a.corner.xPx + u * cos - v * sin},${a.corner.yPx + u * sin + v * cos}`);
+    const flagged = sheet.reasons.some(
+      (r) => r.type === 'unmarked-write-in' && r.contestId === t.contestId && r.optionId === t.optionId,
+    );
+    const colour = flagged ? COLOURS.marginal : '#808080';
+    parts.push(
+      `<polygon points="${corners.join(' ')}" fill="none" stroke="${colour}" stroke-width="2" stroke-dasharray="8 5"/>`,
+      `<text x="${a.corner.xPx + 4}" y="${a.corner.yPx + a.heightPx - 4}" font-family="DejaVu Sans, sans-serif" font-size="${Math.round(font * 0.8)}" fill="${colour}">ink ${t.writeInInk01.toFixed(3)}</text>`,
+    );
   }
   for (const t of sheet.targets) {
     if (t.side !== side) continue;
