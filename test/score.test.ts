@@ -555,6 +555,10 @@ describe('how the ink lies, and what the interpreter makes of it', async () => {
     expect(r?.status).toBe('unmarked');
     expect(r?.writeInInk01).toBeGreaterThanOrEqual(writeInInk);
     expect(reasonTypes(out, w.t.optionId)).toContain('unmarked-write-in');
+    const reason = out.reasons.find((x) => x.type === 'unmarked-write-in');
+    expect(reason && describeReason(reason)).toBe(
+      `unmarked write-in in ${w.t.contestId} (${w.t.optionId}): ink in its write-in area, a name perhaps, but its oval is empty (ink ${r?.writeInInk01?.toFixed(3)} of the area, the printing left out)`,
+    );
   });
 
   it('the overlay dashes every write-in area with its ink, in the marginal colour where a name sent it to review', () => {

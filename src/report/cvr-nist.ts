@@ -187,7 +187,7 @@ function describeWithoutPlace(r: AdjudicationReason): string {
     case 'write-in':
       return `write-in in ${r.contestId} (${r.optionId})`;
     case 'unmarked-write-in':
-      return `unmarked write-in in ${r.contestId} (${r.optionId}, ink ${r.writeInInk01.toFixed(3)})`;
+      return `unmarked write-in in ${r.contestId} (${r.optionId}): ink in its write-in area, a name perhaps, but its oval is empty (ink ${r.writeInInk01.toFixed(3)} of the area, the printing left out)`;
     case 'mark-outside-target':
       return `mark outside the target in ${r.contestId} for ${r.optionId} (ink ${r.outsideInk01.toFixed(3)}${r.surround01 !== undefined ? ` above and below it, ink ${Math.round(r.surround01 * 100)} % of the way round it` : ''})`;
     case 'compact-mark':
