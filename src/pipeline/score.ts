@@ -349,33 +349,40 @@ function surroundInk(
   const y0 = Math.max(0, Math.floor(f.cy - reachY));
   const y1 = Math.min(height - 1, Math.ceil(f.cy + reachY));
   const perSector = SURROUND_ANGLES / (2 * Math.PI);
-  const scan = (y: number, dy: number, xFrom: number, xTo: number) => {
-    for (let x = Math.max(0, xFrom); x <= Math.min(stride - 1, xTo); x++) {
-      if ((lut[px[y * stride + x] as number] as number) < BUBBLE.inkCutoff) continue;
-      const dx = x - f.cx;
-      const u = (dx * cosT + dy * sinT) / a;
-      const v = (-dx * sinT + dy * cosT) / b;
-      const r2 = u * u + v * v;
-      if (r2 < from2 || r2 > to2) continue;
-      hits[Math.floor((Math.atan2(v, u) * perSector + 0.5 + SURROUND_ANGLES) % SURROUND_ANGLES)] = 1;
-    }
-  };
+  // the lut falls as the pixel value rises: ink is every value up to the last one dark enough
+  let inkMax = -1;
+  while (inkMax < 255 && (lut[inkMax + 1] as number) >= BUBBLE.inkCutoff) inkMax++;
+  const spans = [0, 0, 0, 0];
   for (let y = y0; y <= y1; y++) {
     const dy = y - f.cy;
     const qb = qbPerDy * dy;
     const outer = qb * qb - 4 * qa * (qcPerDy2 * dy * dy - to2);
     if (outer < 0) continue;
-    const o0 = f.cx + (-qb - Math.sqrt(outer)) / (2 * qa);
-    const o1 = f.cx + (-qb + Math.sqrt(outer)) / (2 * qa);
+    const o0 = Math.floor(f.cx + (-qb - Math.sqrt(outer)) / (2 * qa));
+    const o1 = Math.ceil(f.cx + (-qb + Math.sqrt(outer)) / (2 * qa));
     const inner = qb * qb - 4 * qa * (qcPerDy2 * dy * dy - from2);
-    if (inner <= 0) {
-      scan(y, dy, Math.floor(o0), Math.ceil(o1));
-      continue;
+    let n = 2;
+    spans[0] = o0;
+    spans[1] = o1;
+    if (inner > 0) {
+      spans[1] = Math.ceil(f.cx + (-qb - Math.sqrt(inner)) / (2 * qa));
+      spans[2] = Math.floor(f.cx + (-qb + Math.sqrt(inner)) / (2 * qa));
+      spans[3] = o1;
+      n = 4;
     }
-    const i0 = f.cx + (-qb - Math.sqrt(inner)) / (2 * qa);
-    const i1 = f.cx + (-qb + Math.sqrt(inner)) / (2 * qa);
-    scan(y, dy, Math.floor(o0), Math.ceil(i0));
-    scan(y, dy, Math.floor(i1), Math.ceil(o1));
+    const row = y * stride;
+    for (let k = 0; k < n; k += 2) {
+      const xTo = Math.min(stride - 1, spans[k + 1] as number);
+      for (let x = Math.max(0, spans[k] as number); x <= xTo; x++) {
+        if ((px[row + x] as number) > inkMax) continue;
+        const dx = x - f.cx;
+        const u = (dx * cosT + dy * sinT) / a;
+        const v = (-dx * sinT + dy * cosT) / b;
+        const r2 = u * u + v * v;
+        if (r2 < from2 || r2 > to2) continue;
+        hits[Math.floor((Math.atan2(v, u) * perSector + 0.5 + SURROUND_ANGLES) % SURROUND_ANGLES)] = 1;
+      }
+    }
   }
   return hits;
 }
@@ -1024,32 +1031,33 @@ function printedRuleColumns(dark: Uint8Array, rows: number, cols: number): Uint8
 }
 
 /** The ink of printed lines: long thin horizontal runs (see scoreWriteInArea), 1 where a pixel is theirs. */
-function printedLines(
-  dark: Uint8Array,
-  rule: Uint8Array,
-  rows: number,
-  cols: number,
-  minRun: number,
-): Uint8Array {
+function printedLines(dark: Uint8Array, rule: Uint8Array, rows: number, cols: number, minRun: number): Uint8Array {
   const line = new Uint8Array(rows * cols);
-  const at = (r: number, c: number) => r >= 0 && r < rows && dark[r * cols + c] === 1;
-  const on = (r: number, c: number) => c < cols && (rule[c] === 1 || at(r, c) || at(r + 1, c));
+  // a line may step between two sampled rows: runs are followed in rows r and r + 1 together
+  const on = new Uint8Array(cols + 2);
   for (let r = 0; r < rows; r++) {
+    const here = r * cols;
+    const next = r + 1 < rows ? here + cols : -1;
+    for (let c = 0; c < cols; c++)
+      on[c] = rule[c] === 1 || dark[here + c] === 1 || (next >= 0 && dark[next + c] === 1) ? 1 : 0;
     let c = 0;
     while (c < cols) {
-      if (!on(r, c)) {
+      if (!on[c]) {
         c++;
         continue;
       }
       let end = c;
-      while (on(r, end + 1) || on(r, end + 2)) end++;
+      while (on[end + 1] || on[end + 2]) end++;
       const length = end - c + 1;
       if (length >= minRun) {
         let beside = 0;
-        for (let k = c; k <= end; k++) if (!rule[k] && (at(r - 2, k) || at(r + 3, k))) beside++;
+        const above = r >= 2 ? (r - 2) * cols : -1;
+        const below = r + 3 < rows ? (r + 3) * cols : -1;
+        for (let k = c; k <= end; k++)
+          if (!rule[k] && ((above >= 0 && dark[above + k]) || (below >= 0 && dark[below + k]))) beside++;
         if (beside <= 0.3 * length)
-          for (let k = c; k <= end; k++)
-            for (let q = r - 1; q <= r + 2; q++) if (at(q, k)) line[q * cols + k] = 1;
+          for (let q = Math.max(0, r - 1); q <= Math.min(rows - 1, r + 2); q++)
+            for (let k = c; k <= end; k++) if (dark[q * cols + k]) line[q * cols + k] = 1;
       }
       c = end + 1;
     }
