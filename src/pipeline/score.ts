@@ -1031,7 +1031,13 @@ function printedRuleColumns(dark: Uint8Array, rows: number, cols: number): Uint8
 }
 
 /** The ink of printed lines: long thin horizontal runs (see scoreWriteInArea), 1 where a pixel is theirs. */
-function printedLines(dark: Uint8Array, rule: Uint8Array, rows: number, cols: number, minRun: number): Uint8Array {
+function printedLines(
+  dark: Uint8Array,
+  rule: Uint8Array,
+  rows: number,
+  cols: number,
+  minRun: number,
+): Uint8Array {
   const line = new Uint8Array(rows * cols);
   // a line may step between two sampled rows: runs are followed in rows r and r + 1 together
   const on = new Uint8Array(cols + 2);
