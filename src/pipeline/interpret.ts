@@ -39,15 +39,14 @@ import {
   BUBBLE,
   edgeInk01,
   type LocalGrid,
-  type OvalPx,
   printedAround,
   scoreBubble,
-  scoreWriteInArea,
   surround01,
   type TargetScore,
   usualOutlinePx,
 } from './score.ts';
 import { median } from './timing-marks.ts';
+import { type OvalPx, scoreWriteInArea } from './write-in.ts';
 
 export interface SheetPage extends GrayImage {
   /** resolution the file states, if any */
