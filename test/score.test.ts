@@ -575,6 +575,35 @@ describe('how the ink lies, and what the interpreter makes of it', async () => {
     expect(svg.match(/fill="#808080">ink 0\.00\d<\/text>/g)).toHaveLength(frontWriteIns.length - 1);
   });
 
+  it('a label printed inside every write-in area of a side is printing, not a name in each', () => {
+    const areas = targets.flatMap((t, i) => (t.type === 'write-in' ? [writeIn(i)] : []));
+    expect(areas.length).toBeGreaterThanOrEqual(3);
+    /** a short printed word: 12 small solid letters in the right half of the area, as some ballots print */
+    const label = (img: GrayImage & { data: Uint8Array }, w: (typeof areas)[number]) => {
+      const y0 = Math.round(w.corner.yPx + w.h * 0.45);
+      for (let k = 0; k < 12; k++) {
+        const x0 = Math.round(w.corner.xPx + w.w * 0.55) + k * 7;
+        for (let y = y0; y < y0 + 8; y++)
+          for (let x = x0; x < x0 + 4; x++) img.data[y * img.widthPx + x] = 30;
+      }
+    };
+    const labelled = copy();
+    for (const w of areas) label(labelled, w);
+    const out = read(labelled);
+    for (const w of areas) {
+      const r = targetIn(out, w.t.optionId);
+      expect(r?.writeInPrinted01).toBeGreaterThanOrEqual(calibration.thresholds.writeInInk);
+      expect(r?.writeInInk01).toBeLessThan(0.005);
+    }
+    expect(out.reasons.filter((r) => r.type === 'unmarked-write-in')).toEqual([]);
+    // a name in one of them still stands out
+    const named = copy();
+    for (const w of areas) label(named, w);
+    const first = areas[0] as (typeof areas)[number];
+    scribble(named, first, 4, 2, 120);
+    expect(reasonTypes(read(named), first.t.optionId)).toContain('unmarked-write-in');
+  });
+
   it("a bold pen's name is not taken for a printed line", () => {
     const w = writeIn(3);
     const thin = copy();

@@ -631,7 +631,7 @@ function scoreSide(layout: SheetSideLayout, p: RegisteredPage, calibration: Cali
   const first = grids.map((g) => scoreBubble(p.page, g));
   const { readings, strays } = readAgainStrays(p.page, layout, grids, first, calibration);
   const usual = usualByColumn(layout, grids, readings);
-  return layout.targets.map((t, i) => {
+  const results = layout.targets.map((t, i) => {
     const s = readings[i] as TargetScore;
     const { angleRad } = grids[i] as LocalGrid;
     const stray = strays.get(i);
@@ -687,6 +687,29 @@ function scoreSide(layout: SheetSideLayout, p: RegisteredPage, calibration: Cali
     }
     return result;
   });
+  return withoutPrintingInEvery(results);
+}
+
+/** Write-in ink that every write-in area of a side holds is printed there (a label inside the area). */
+const WRITE_IN_PRINTED_FLOOR = 0.01;
+
+/**
+ * Where a side has 3 or more write-in areas and even the emptiest holds write-in ink of 0.01 or more, that
+ * much is printing common to all of them (a label printed inside each area on some ballot designs), not
+ * handwriting: it is taken off every area's ink and kept as `writeInPrinted01`. On the ballots measured
+ * (generated, VotingWorks) the emptiest area reads 0, and nothing changes.
+ */
+function withoutPrintingInEvery(results: TargetResult[]): TargetResult[] {
+  const inks = results.flatMap((r) => (r.writeInInk01 !== undefined ? [r.writeInInk01] : []));
+  if (inks.length < 3) return results;
+  const floor = Math.min(...inks);
+  if (floor < WRITE_IN_PRINTED_FLOOR) return results;
+  for (const r of results)
+    if (r.writeInInk01 !== undefined) {
+      r.writeInPrinted01 = floor;
+      r.writeInInk01 = r.writeInInk01 - floor;
+    }
+  return results;
 }
 
 /** The reasons, with their evidence, that how a target's ink lies (or where it was read) gives. */

@@ -27,6 +27,11 @@ export const TargetResultSchema = z.object({
   outsideInk01: z.number(),
   /** ink fraction of the write-in area, for write-in targets: its pixels that are ink, the printing left out */
   writeInInk01: z.number().optional(),
+  /**
+   * write-in ink every write-in area of the side held, taken off `writeInInk01` as printing (a label inside
+   * each area); absent where the emptiest area is empty
+   */
+  writeInPrinted01: z.number().optional(),
   /** where the write-in area was read, in the pixels of that side's image (a rectangle turned about its corner) */
   writeInAreaPx: z
     .object({
