@@ -696,8 +696,9 @@ const WRITE_IN_PRINTED_FLOOR = 0.01;
 /**
  * Where a side has 3 or more write-in areas and even the emptiest holds write-in ink of 0.01 or more, that
  * much is printing common to all of them (a label printed inside each area on some ballot designs), not
- * handwriting: it is taken off every area's ink and kept as `writeInPrinted01`. On the ballots measured
- * (generated, VotingWorks) the emptiest area reads 0, and nothing changes.
+ * handwriting: it is taken off every area's ink and kept as `writeInPrinted01`. On the realistic generated
+ * sheets and the VotingWorks scans the emptiest area reads 0 and nothing changes; on a noisy black-and-white
+ * page it takes off the noise every area holds.
  */
 function withoutPrintingInEvery(results: TargetResult[]): TargetResult[] {
   const inks = results.flatMap((r) => (r.writeInInk01 !== undefined ? [r.writeInInk01] : []));
