@@ -15,7 +15,12 @@
  * Targets of rejected sheets are not scored (the whole sheet goes to a person); they are counted apart.
  */
 import type { SheetTruth, TargetTruth } from '../samples/generator/truth.ts';
-import type { AdjudicationReasonType, SheetOutcome, TargetResult } from '../src/pipeline/outcome.ts';
+import type {
+  AdjudicationReason,
+  AdjudicationReasonType,
+  SheetOutcome,
+  TargetResult,
+} from '../src/pipeline/outcome.ts';
 
 /** A sheet's truth and what the interpreter said about it. */
 export interface ScoredPair {
@@ -143,6 +148,25 @@ export interface AccuracyReport {
 const targetKey = (t: { side: string; column: number; row: number; contestId: string; optionId: string }) =>
   `${t.side}|${t.column}|${t.row}|${t.contestId}|${t.optionId}`;
 
+/**
+ * Whether a review reason of the sheet names a target. A reason names its option, and also its target's
+ * place when the option is printed twice in the contest (a cross-endorsed candidate): then it flags that
+ * target only.
+ */
+export function flaggedByReasons(outcome: {
+  reasons: readonly AdjudicationReason[];
+}): (t: { side: string; column: number; row: number; contestId: string; optionId: string }) => boolean {
+  const flagged = new Set<string>();
+  for (const r of outcome.reasons)
+    if ((TARGET_FLAG_REASONS as readonly string[]).includes(r.type) && 'optionId' in r)
+      flagged.add(
+        r.side !== undefined && r.column !== undefined && r.row !== undefined
+          ? targetKey({ ...r, side: r.side, column: r.column, row: r.row })
+          : `${r.contestId}|${r.optionId}`,
+      );
+  return (t) => flagged.has(targetKey(t)) || flagged.has(`${t.contestId}|${t.optionId}`);
+}
+
 function sheetCase(truth: SheetTruth, detail: string): SheetCase {
   return { sheetId: truth.sheetId, seed: truth.seed, dpi: truth.dpi, format: truth.format, detail };
 }
@@ -263,23 +287,7 @@ export function scoreAccuracy(pairs: Iterable<ScoredPair>): AccuracyReport {
     // Targets.
     const ours = new Map<string, TargetResult>();
     for (const t of outcome.targets) ours.set(targetKey(t), t);
-    // A reason names its option, and also its target's place when the option is printed twice in the contest
-    // (a cross-endorsed candidate): then it flags that target only.
-    const flaggedByReason = new Set<string>();
-    for (const r of outcome.reasons)
-      if ((TARGET_FLAG_REASONS as readonly string[]).includes(r.type) && 'optionId' in r)
-        flaggedByReason.add(
-          r.side !== undefined && r.column !== undefined && r.row !== undefined
-            ? targetKey({ ...r, side: r.side, column: r.column, row: r.row })
-            : `${r.contestId}|${r.optionId}`,
-        );
-    const flaggedTarget = (t: {
-      side: string;
-      column: number;
-      row: number;
-      contestId: string;
-      optionId: string;
-    }) => flaggedByReason.has(targetKey(t)) || flaggedByReason.has(`${t.contestId}|${t.optionId}`);
+    const flaggedTarget = flaggedByReasons(outcome);
     for (const t of truth.targets) {
       const o = ours.get(targetKey(t));
       const kindName = t.writeInName && t.kind === 'none' ? 'none+write-in-name' : t.kind;
