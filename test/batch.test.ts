@@ -301,6 +301,13 @@ describe('tally: a batch TIFF (many sheets in one multi-page file)', () => {
     ).toBeLessThan(2);
     const sheet = JSON.parse(one.out()) as { outcome: { pages: { page: number }[]; targets: unknown[] } };
     expect(sheet.outcome.pages.map((p) => p.page)).toEqual([2, 3]);
+    // in words: a cross-endorsed candidate's two ovals told apart, each write-in with its area's ink
+    const words = capture();
+    expect(await main(['interpret', file, '--page', '3', '--election', ELECTION], words)).toBeLessThan(2);
+    expect(words.out()).toMatch(
+      /frank-osgood {2}\[front, column 12, row 16\]\n.*frank-osgood {2}\[front, column 19, row 16\]/,
+    );
+    expect(words.out()).toMatch(/write-in-0 {2}write-in area ink \d\.\d{3}\n/);
     const bad = capture();
     expect(await main(['interpret', file, '--page', '0', '--election', ELECTION], bad)).toBe(2);
     expect(bad.err()).toContain('Expected integer between 1 and 100000 for --page but received "0"');

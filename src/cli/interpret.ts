@@ -40,8 +40,14 @@ function describe(sheet: InterpretedSheet, titles: Map<string, string>): string 
   for (const c of sheet.contests) {
     const state = c.overvote ? 'OVERVOTE' : c.votes.length ? c.votes.join(', ') : '(no vote)';
     lines.push(`${titles.get(c.contestId) ?? c.contestId}: ${state}`);
-    for (const t of sheet.targets.filter((x) => x.contestId === c.contestId))
-      lines.push(`    ${t.status.padEnd(8)} ${t.fill01.toFixed(3)}  ${t.optionId}`);
+    const mine = sheet.targets.filter((x) => x.contestId === c.contestId);
+    for (const t of mine) {
+      // an option printed twice (cross-endorsed): which oval; a write-in: the ink in its area
+      const twice = mine.some((o) => o !== t && o.optionId === t.optionId);
+      const place = twice ? `  [${t.side}, column ${t.column}, row ${t.row}]` : '';
+      const ink = t.writeInInk01 !== undefined ? `  write-in area ink ${t.writeInInk01.toFixed(3)}` : '';
+      lines.push(`    ${t.status.padEnd(8)} ${t.fill01.toFixed(3)}  ${t.optionId}${place}${ink}`);
+    }
   }
   const reasons = sheet.reasons.filter((r) => r.type !== 'undervote');
   lines.push(
