@@ -168,6 +168,24 @@ describe('generateSheet', () => {
     },
   );
 
+  it('a circle a black-and-white scan wiped out is not visible in the truth; one it broke into dots is', async () => {
+    // sheet 003586 of the realistic 20,000 corpus: a light pencil voter, a G4 page; its front circles came
+    // through as dashes and dots, its back circles not at all (looked at in the scans)
+    const { truth } = await generateSheet(
+      await demo(),
+      { profile: 'realistic', sheetId: '003586' },
+      689794703,
+    );
+    expect(truth.format).toBe('tiff-g4');
+    const circles = truth.targets.filter((t) => t.kind === 'circle');
+    expect(circles.map((t) => [t.side, t.visibleInScan])).toEqual([
+      ...circles.filter((t) => t.side === 'front').map(() => ['front', true]),
+      ...circles.filter((t) => t.side === 'back').map(() => ['back', false]),
+    ]);
+    expect(circles.filter((t) => t.side === 'front')).toHaveLength(4);
+    expect(circles.filter((t) => t.side === 'back')).toHaveLength(4);
+  });
+
   it('every format decodes with sharp at the stated dpi and size', async () => {
     const e = await demo();
     const cases = [
