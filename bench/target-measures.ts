@@ -160,6 +160,17 @@ async function main(argv: readonly string[]): Promise<void> {
   console.log(`ink on the outline (threshold ${edgeT}), unmarked targets:`);
   console.log(`  clear blanks: ${tail(edge(clearEmpty.filter((r) => r.kind === 'none')), edgeT)}`);
   console.log(`  hesitation dots: ${missed(rows, 'hesitation-dot', (r) => r.edgeInk01)}`);
+  const blankEdges = edge(clearEmpty.filter((r) => r.kind === 'none'));
+  console.log(
+    `  clear blanks at or above ${[0.008, 0.01].map((t) => `${t}: ${blankEdges.filter((v) => v >= t).length}`).join(', ')}`,
+  );
+  const { residue: residueT } = reviewThresholds(calibration.value);
+  const residue = (rs: Row[]) => rs.flatMap((r) => (r.residue01 !== undefined ? [r.residue01] : []));
+  console.log(`faint residue (threshold ${residueT}), unmarked targets:`);
+  console.log(
+    `  clear erasures (too faint to be ambiguous): ${tail(residue(clearEmpty.filter((r) => r.kind === 'erasure')), residueT)}`,
+  );
+  console.log(`  erasures: ${missed(rows, 'erasure', (r) => r.residue01)}`);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await main(process.argv.slice(2));
