@@ -33,6 +33,11 @@ interface Row {
   visible: boolean;
   status: string;
   flagged: boolean;
+  /** The truth's drawn darkening and coverage of the interior (before the scan). */
+  darkness01: number;
+  coverage01: number;
+  fill01: number;
+  inkSpread01?: number;
   writeInInk01?: number;
   surround01?: number;
   edgeInk01?: number;
@@ -127,6 +132,10 @@ async function main(argv: readonly string[]): Promise<void> {
         visible: t.visibleInScan !== false,
         status: ours.status,
         flagged: ours.status === 'marginal' || flagged(t),
+        darkness01: t.darkness01,
+        coverage01: t.coverage01,
+        fill01: ours.fill01,
+        inkSpread01: ours.inkSpread01,
         writeInInk01: ours.writeInInk01,
         surround01: ours.surround01,
         edgeInk01: ours.edgeInk01,
@@ -138,7 +147,9 @@ async function main(argv: readonly string[]): Promise<void> {
   if (o.out) writeFileSync(o.out, `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`);
 
   const sheets = new Set(rows.map((r) => r.sheetId)).size;
-  const unmarked = rows.filter((r) => r.status === 'unmarked' && r.visible);
+  // unmarked by their fill alone: the review measures below are what may still send them to a person
+  // (their final status is marginal then, so it cannot be what picks them)
+  const unmarked = rows.filter((r) => r.fill01 < thresholds.marginal && r.visible);
   const clearEmpty = unmarked.filter((r) => !r.ambiguous);
   const writeIns = rows.filter((r) => r.writeInInk01 !== undefined && r.visible);
   const emptyAreas = writeIns
@@ -154,10 +165,10 @@ async function main(argv: readonly string[]): Promise<void> {
   console.log(`write-in ink (threshold ${thresholds.writeInInk}):`);
   console.log(`  empty areas beside an empty oval: ${tail(emptyAreas, thresholds.writeInInk)}`);
   console.log(`  names beside an empty oval:       ${head(namesBesideEmpty, thresholds.writeInInk)}`);
-  console.log(`ink round the oval (threshold ${surroundT}), unmarked targets:`);
+  console.log(`ink round the oval (threshold ${surroundT}), targets unmarked by their fill:`);
   console.log(`  clear (blanks, stray marks, erasures, dots): ${tail(surround(clearEmpty), surroundT)}`);
   console.log(`  circles: ${missed(rows, 'circle', (r) => r.surround01)}`);
-  console.log(`ink on the outline (threshold ${edgeT}), unmarked targets:`);
+  console.log(`ink on the outline (threshold ${edgeT}), targets unmarked by their fill:`);
   console.log(`  clear blanks: ${tail(edge(clearEmpty.filter((r) => r.kind === 'none')), edgeT)}`);
   console.log(`  hesitation dots: ${missed(rows, 'hesitation-dot', (r) => r.edgeInk01)}`);
   const blankEdges = edge(clearEmpty.filter((r) => r.kind === 'none'));
@@ -166,11 +177,37 @@ async function main(argv: readonly string[]): Promise<void> {
   );
   const { residue: residueT } = reviewThresholds(calibration.value);
   const residue = (rs: Row[]) => rs.flatMap((r) => (r.residue01 !== undefined ? [r.residue01] : []));
-  console.log(`faint residue (threshold ${residueT}), unmarked targets:`);
+  console.log(`faint residue (threshold ${residueT}), targets unmarked by their fill:`);
   console.log(
     `  clear erasures (too faint to be ambiguous): ${tail(residue(clearEmpty.filter((r) => r.kind === 'erasure')), residueT)}`,
   );
   console.log(`  erasures: ${missed(rows, 'erasure', (r) => r.residue01)}`);
+  const { lightFill, lightTone } = reviewThresholds(calibration.value);
+  const { definite } = thresholds;
+  const inBand = (r: Row) => r.fill01 >= definite && r.fill01 < lightFill;
+  console.log(
+    `light even shading (marked from fill ${definite}, but marginal under ${lightFill} where residue is ${lightTone} or more):`,
+  );
+  console.log(
+    `  pen marks (check, x, slash, fills) with fill in that band, their residue: ${tail(
+      residue(
+        rows.filter(
+          (r) => inBand(r) && ['check', 'x', 'slash', 'full-fill', 'partial-fill'].includes(r.kind),
+        ),
+      ),
+      lightTone,
+    )}`,
+  );
+  console.log(
+    `  clear light pencil with fill in that band, their residue: ${head(
+      residue(rows.filter((r) => inBand(r) && r.kind === 'light-pencil' && !r.ambiguous)),
+      lightTone,
+    )}`,
+  );
+  const lightAmbiguous = rows.filter((r) => r.kind === 'light-pencil' && r.ambiguous && r.visible);
+  console.log(
+    `  ambiguous light pencil: largest fill ${Math.max(0, ...lightAmbiguous.map((r) => r.fill01)).toFixed(3)}; ${missed(rows, 'light-pencil', (r) => r.fill01)}`,
+  );
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await main(process.argv.slice(2));

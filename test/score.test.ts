@@ -293,6 +293,48 @@ describe('how the ink lies, and what the interpreter makes of it', async () => {
     });
   });
 
+  it('a light even shading just over the definite fill is marginal, a pen check as light and a darker shading count', () => {
+    const { t, g, a, b } = option(1);
+    const { lightFill, lightTone } = reviewThresholds(calibration);
+    const shade = (level: number) => {
+      const img = copy();
+      fillEllipse(img, g.centre.xPx, g.centre.yPx, a * 1.05, b * 1.05, level);
+      return img;
+    };
+    const light = shade(190);
+    const s = scoreBubble(light, g);
+    // over the definite threshold, under the light-shading one, and evenly dark (pen strokes are not)
+    expect(s.fill01).toBeGreaterThanOrEqual(definite);
+    expect(s.fill01).toBeLessThan(lightFill);
+    expect(s.residue01).toBeGreaterThanOrEqual(lightTone);
+    const out = read(light);
+    expect(targetIn(out, t.optionId)?.status).toBe('marginal');
+    const reason = out.reasons.find((r) => r.type === 'marginal-mark' && r.optionId === t.optionId);
+    expect(reason).toEqual({
+      type: 'marginal-mark',
+      contestId: t.contestId,
+      optionId: t.optionId,
+      fill01: s.fill01,
+      shading01: s.residue01,
+    });
+    expect(reason && describeReason(reason)).toContain('a light, even shading');
+    expect(out.needsReview).toBe(true);
+
+    // a pen slash reads about as much fill, but its interior's median stays at paper
+    const check = copy();
+    stroke(check, [g.centre.xPx - a, g.centre.yPx + b], [g.centre.xPx + a, g.centre.yPx - b], 3);
+    const sCheck = scoreBubble(check, g);
+    expect(sCheck.fill01).toBeLessThan(lightFill);
+    expect(sCheck.residue01).toBeLessThan(lightTone);
+    expect(targetIn(read(check), t.optionId)?.status).toBe('marked');
+
+    const darker = shade(160);
+    expect(scoreBubble(darker, g).fill01).toBeGreaterThanOrEqual(lightFill);
+    const counted = read(darker);
+    expect(targetIn(counted, t.optionId)?.status).toBe('marked');
+    expect(reasonTypes(counted, t.optionId)).toEqual([]);
+  });
+
   it('a tiny solid dot under the marginal fill is an ink spot, sent to review; specks and a blank are not', () => {
     const { t, g } = option(2);
     const { spot } = reviewThresholds(calibration);

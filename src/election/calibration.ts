@@ -34,6 +34,13 @@ export const CalibrationSchema = z
       speckle: Fraction.optional(),
       /** `residue01` at or above which an unmarked oval is a faint smudge worth a look (an erasure) */
       residue: Fraction.optional(),
+      /**
+       * A light, even shading (a soft pencil pressed lightly: the interior's median is `lightTone` or more
+       * darker than the paper around it, `residue01`, where pen strokes leave it at paper) counts as a
+       * definite mark only from `lightFill`; between `definite` and `lightFill` it is marginal
+       */
+      lightFill: Fraction.optional(),
+      lightTone: Fraction.optional(),
       /** `spot01` at or above which an unmarked oval holds a spot of solid ink worth a look (a dot) */
       spot: Fraction.optional(),
       /** `edgeInk01` at or above which an unmarked oval has ink of its own on its outline (a dot on it) */
@@ -59,7 +66,9 @@ export type Calibration = z.infer<typeof CalibrationSchema>;
 export const REVIEW_DEFAULTS = {
   compactSpread: 0.6,
   speckle: 0.15,
-  residue: 0.04,
+  residue: 0.035,
+  lightFill: 0.175,
+  lightTone: 0.06,
   spot: 0.012,
   edgeInk: 0.012,
   surround: 0.65,
@@ -75,6 +84,8 @@ export function reviewThresholds(c: Calibration): ReviewThresholds {
     compactSpread: t.compactSpread ?? REVIEW_DEFAULTS.compactSpread,
     speckle: t.speckle ?? REVIEW_DEFAULTS.speckle,
     residue: t.residue ?? REVIEW_DEFAULTS.residue,
+    lightFill: t.lightFill ?? REVIEW_DEFAULTS.lightFill,
+    lightTone: t.lightTone ?? REVIEW_DEFAULTS.lightTone,
     spot: t.spot ?? REVIEW_DEFAULTS.spot,
     edgeInk: t.edgeInk ?? REVIEW_DEFAULTS.edgeInk,
     surround: t.surround ?? REVIEW_DEFAULTS.surround,

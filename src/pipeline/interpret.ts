@@ -12,7 +12,7 @@ import {
   decodeAccuvote,
   sheetForCardNumber,
 } from '../election/accuvote.ts';
-import { type Calibration, reviewThresholds } from '../election/calibration.ts';
+import { type Calibration, type ReviewThresholds, reviewThresholds } from '../election/calibration.ts';
 import {
   type Election,
   layoutFor,
@@ -391,7 +391,16 @@ type Reading = Pick<TargetScore, 'fill01' | 'outsideInk01' | 'streak'> &
   Partial<Pick<TargetResult, 'inkSpread01' | 'speckle01' | 'residue01' | 'spot01' | 'edgeInk01'>>;
 
 /** Why a reading's fill alone cannot be trusted: each sends the target to a person. */
-type Doubt = 'streak' | 'ink-around' | 'compact' | 'speckle' | 'residue' | 'spot' | 'edge';
+type Doubt = 'streak' | 'ink-around' | 'compact' | 'speckle' | 'light' | 'residue' | 'spot' | 'edge';
+
+/**
+ * A definite fill that is a light, even shading (a soft pencil pressed lightly: the interior's median is
+ * darker than the paper around it, where pen strokes leave it at paper) but not yet dark enough to be sure
+ * of: a careful person looks at it. Its `residue01` is how dark the shading is.
+ */
+function lightShading(r: Pick<Reading, 'fill01' | 'residue01'>, t: ReviewThresholds): boolean {
+  return r.residue01 !== undefined && r.residue01 >= t.lightTone && r.fill01 < t.lightFill;
+}
 
 /**
  * The status of one reading and the doubts behind it. A definite fill is not counted, but sent to a
@@ -412,6 +421,7 @@ function judge(r: Reading, calibration: Calibration): { status: MarkStatus; doub
     if (inkAround(r.fill01, r.outsideInk01, calibration)) doubts.push('ink-around');
     if (r.inkSpread01 !== undefined && r.inkSpread01 < t.compactSpread) doubts.push('compact');
     if (r.speckle01 !== undefined && r.speckle01 >= t.speckle) doubts.push('speckle');
+    if (lightShading(r, t)) doubts.push('light');
   } else if (status === 'unmarked') {
     if (r.residue01 !== undefined && r.residue01 >= t.residue) doubts.push('residue');
     // a spot among specks (a speckled black-and-white page) is more likely specks that happen to touch
@@ -774,7 +784,15 @@ export function applyContestRules(
     for (const t of mine) {
       const own: TargetReason[] = [];
       if (t.status === 'marginal')
-        own.push({ type: 'marginal-mark', contestId, optionId: t.optionId, fill01: t.fill01 });
+        own.push({
+          type: 'marginal-mark',
+          contestId,
+          optionId: t.optionId,
+          fill01: t.fill01,
+          ...(t.fill01 >= calibration.thresholds.definite && lightShading(t, reviewThresholds(calibration))
+            ? { shading01: t.residue01 }
+            : {}),
+        });
       if (t.streak) own.push({ type: 'streak-through-target', contestId, optionId: t.optionId });
       own.push(...inkReasons(t, contestId, calibration));
       const circled = t.surround01 !== undefined && t.surround01 >= reviewThresholds(calibration).surround;

@@ -96,6 +96,11 @@ export const AdjudicationReasonSchema = z.discriminatedUnion('type', [
     optionId: z.string(),
     ...TargetAt,
     fill01: z.number(),
+    /**
+     * Given when the fill is over the definite threshold but is a light, even shading (a soft pencil
+     * pressed lightly), which counts only when darker: how much darker than the paper its interior is
+     */
+    shading01: z.number().optional(),
   }),
   z.object({ type: z.literal('write-in'), contestId: z.string(), optionId: z.string(), ...TargetAt }),
   z.object({
