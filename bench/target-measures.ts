@@ -175,6 +175,11 @@ async function main(argv: readonly string[]): Promise<void> {
   console.log(
     `  clear blanks at or above ${[0.008, 0.01].map((t) => `${t}: ${blankEdges.filter((v) => v >= t).length}`).join(', ')}`,
   );
+  const { spot: spotT } = reviewThresholds(calibration.value);
+  const spots = (rs: Row[]) => rs.flatMap((r) => (r.spot01 !== undefined ? [r.spot01] : []));
+  console.log(`ink spot (threshold ${spotT}), targets unmarked by their fill:`);
+  console.log(`  clear blanks: ${tail(spots(clearEmpty.filter((r) => r.kind === 'none')), spotT)}`);
+  console.log(`  hesitation dots: ${missed(rows, 'hesitation-dot', (r) => r.spot01)}`);
   const { residue: residueT } = reviewThresholds(calibration.value);
   const residue = (rs: Row[]) => rs.flatMap((r) => (r.residue01 !== undefined ? [r.residue01] : []));
   console.log(`faint residue (threshold ${residueT}), targets unmarked by their fill:`);

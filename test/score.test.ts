@@ -380,6 +380,25 @@ describe('how the ink lies, and what the interpreter makes of it', async () => {
     expect(reasonTypes(outSpecks, t.optionId)).not.toContain('ink-spot');
   });
 
+  it('a gray dot just inside the outline, joined to it by the blur between them, is still a spot', () => {
+    const { t, g, a } = option(2);
+    const { spot } = reviewThresholds(calibration);
+    const img = copy();
+    // a gray dot (core ~0.7 dark) inside the left end of the outline, a lighter blur (~0.35) bridging the
+    // two pixels between it and the printed outline, as a gray scan leaves a hesitation dot there
+    const cx = g.centre.xPx - a * 0.7;
+    const cy = g.centre.yPx;
+    disc(img, cx, cy, 1.6, 140);
+    for (let x = Math.round(cx - a * 0.32); x < Math.round(cx - 1.6); x++)
+      for (let dy = -1; dy <= 1; dy++) img.data[(Math.round(cy) + dy) * img.widthPx + x] = 180;
+    const s = scoreBubble(img, g);
+    expect(s.fill01).toBeLessThan(marginal);
+    expect(s.spot01).toBeGreaterThanOrEqual(spot);
+    const out = read(img);
+    expect(targetIn(out, t.optionId)?.status).toBe('marginal');
+    expect(reasonTypes(out, t.optionId)).toContain('ink-spot');
+  });
+
   it('a dot on the printed outline or a stroke along its edge is ink on the outline, sent to review', () => {
     const { t, g, a, b } = option(2);
     const { edgeInk } = reviewThresholds(calibration);

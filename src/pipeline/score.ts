@@ -104,7 +104,9 @@ export interface TargetScore {
    * The largest spot of solid ink in the interior, as a share of the interior's pixels: the biggest group
    * of touching pixels (8-neighbours) counted as ink in full (`inkCutoff`) that reaches into the interior
    * and is a spot of its own, at most 0.05 in across (not joined to the printed outline or to a stroke)
-   * and at least half inside the interior (not a fragment of a broken outline at its edge).
+   * and at least half inside the interior (not a fragment of a broken outline at its edge). It is looked
+   * for again among the pixels of SPOT_CORE_CUTOFF darkness alone, where a gray dot just inside the
+   * outline stands apart from it (at `inkCutoff` the blur between them joins the two).
    * A hesitation dot or a tiny partial fill is one, even when the mean fill stays under the marginal
    * threshold; speckle of a black-and-white scan is single pixels, so groups of fewer than 3 count as
    * none. 0 without one, and 0 in an oval holding more solid ink than one spot could (a mark).
@@ -260,6 +262,8 @@ const SPOT_MIN_PIXELS = 3;
  * most ~0.03 in across, blur included), is a stroke or a piece of the printed outline, not a spot.
  */
 const SPOT_EXTENT_COLUMNS = 0.2;
+/** The darkness of a spot's core: a second look for spots among pixels this dark alone. */
+const SPOT_CORE_CUTOFF = 0.5;
 /** How far out of the interior a group is followed, in outer half-axes: past the printed outline. */
 const SPOT_REACH = 1.25;
 
@@ -506,6 +510,7 @@ function largestSpot(
   stride: number,
   height: number,
   f: SpotFrame,
+  cutoff: number,
 ): number {
   const map = solidMap;
   if (spotQueue.length < stride * height) spotQueue = new Int32Array(stride * height);
@@ -549,7 +554,7 @@ function largestSpot(
             queue[tail++] = j;
             inside++;
           } else if (m === 3) no = true;
-          else if (m === 0 && (lut[px[j] as number] as number) >= BUBBLE.inkCutoff) {
+          else if (m === 0 && (lut[px[j] as number] as number) >= cutoff) {
             const x = kx + dx - f.cx;
             const y = ky + dy - f.cy;
             const u = x * f.cosT + y * f.sinT;
@@ -565,6 +570,31 @@ function largestSpot(
   }
   for (let i = 0; i < tail; i++) map[queue[i] as number] = 0;
   return largest;
+}
+
+/**
+ * The largest spot at the ink cutoff, or among the darker pixels alone: in a gray scan a dot just inside
+ * the printed outline is joined to it by the blur between them at the ink cutoff, but not at its own core's
+ * darkness (the outline, a line of solid print, stays whole at both).
+ */
+function spotAtEitherCutoff(
+  n: number,
+  px: Uint8Array,
+  lut: Float32Array,
+  stride: number,
+  height: number,
+  f: SpotFrame,
+): number {
+  const atInk = largestSpot(n, px, lut, stride, height, f, BUBBLE.inkCutoff);
+  // largestSpot left the map clear: mark the darker pixels again and look among them alone
+  let m = 0;
+  for (let i = 0; i < n; i++) {
+    const k = solidList[i] as number;
+    if ((lut[px[k] as number] as number) < SPOT_CORE_CUTOFF) continue;
+    solidMap[k] = 1;
+    solidList[m++] = k;
+  }
+  return m ? Math.max(atInk, largestSpot(m, px, lut, stride, height, f, SPOT_CORE_CUTOFF)) : atInk;
 }
 
 /** Clears the solid pixels of `solidList` from `solidMap` without looking for a spot; 0. */
@@ -850,7 +880,7 @@ export function scoreBubble(image: GrayImage, grid: LocalGrid, options: ScoreOpt
   const spot = filled
     ? clearSolid(solidCount)
     : solidCount
-      ? largestSpot(solidCount, px, lut, stride, win.heightPx, { ...frame, extentPx: spotExtentPx })
+      ? spotAtEitherCutoff(solidCount, px, lut, stride, win.heightPx, { ...frame, extentPx: spotExtentPx })
       : 0;
   const outline = filled
     ? undefined
