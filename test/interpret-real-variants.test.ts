@@ -484,6 +484,59 @@ for (const set of SETS) {
       ).toEqual(['unreadable-metadata', 'image 1: no usable row of timing marks']);
     });
 
+    it('a fold in the paper through rows of blank ovals adds no vote: those ovals go to a person, the votes stand', async () => {
+      const election = electionAt(join(set.dir, 'election.json'));
+      const folded = (side: 'front' | 'back') => {
+        const o = originals[side] as Original;
+        const exp = images[`scan-marked-${side}.jpeg`]?.marks ?? [];
+        // the rows of the three ovals the other interpreter scores lowest (blank, where the sheet has blanks),
+        // each crossed by a crease's shadow (3 px darkened by 35 %) straight across the page along its row
+        // of timing marks
+        const score = (m: { score?: number; fillScore?: number }) => m.score ?? m.fillScore ?? 1;
+        const rows = [...new Set([...exp].sort((x, y) => score(x) - score(y)).map((m) => m.row))]
+          .slice(0, 3)
+          .sort((x, y) => x - y);
+        const data = new Uint8Array(o.gray.data);
+        const w = o.gray.widthPx;
+        for (const r of rows) {
+          const l = o.grid.left[r] as PointPx;
+          const rt = o.grid.right[r] as PointPx;
+          for (let x = 0; x < w; x++) {
+            const yc = Math.round(l.yPx + ((rt.yPx - l.yPx) * (x - l.xPx)) / (rt.xPx - l.xPx));
+            for (let y = yc - 1; y <= yc + 1; y++)
+              data[y * w + x] = Math.round((data[y * w + x] as number) * 0.65);
+          }
+        }
+        return { rows, bytes: png(raw({ ...o.gray, data }), o.dpi) };
+      };
+      const front = folded('front');
+      const back = folded('back');
+      const out = interpretSheet(
+        await pagesOfBytes([await front.bytes, await back.bytes]),
+        election,
+        calibration,
+      );
+      if (out.type !== 'interpreted') expect.fail(`rejected: ${out.reason}: ${out.detail}`);
+      const crossed = { front: front.rows, back: back.rows };
+      let lines = 0;
+      for (const side of ['front', 'back'] as const) {
+        const exp = images[`scan-marked-${side}.jpeg`] ?? {};
+        for (const m of exp.marks ?? []) {
+          if (!crossed[side].includes(m.row)) continue;
+          const ours = out.targets.find((t) => t.side === side && t.column === m.column && t.row === m.row);
+          const what = `${side} ${m.contestId}/${m.optionId ?? m.writeInIndex}`;
+          if ((m.score ?? m.fillScore ?? 0) < 0.025) expect(ours?.status, what).not.toBe('marked');
+          if (ours?.fillWithoutLines01 !== undefined) lines++;
+        }
+        const near = nearThreshold(exp, 0.05, 0.08);
+        expect(withoutNear(markedBySide(out, side), near)).toEqual(withoutNear(exp.votes ?? {}, near));
+      }
+      // the crease was seen where it crosses the ovals, and where it made a blank look marked it says so
+      expect(lines).toBeGreaterThan(0);
+      for (const r of out.reasons)
+        if (r.type === 'line-through-target') expect(r.fillWithoutLines01).toBeLessThan(r.fill01);
+    });
+
     for (const variant of VARIANTS) {
       it(variant.name, async () => {
         const front = originals.front as Original;

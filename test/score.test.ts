@@ -399,6 +399,48 @@ describe('how the ink lies, and what the interpreter makes of it', async () => {
     expect(reasonTypes(out, t.optionId)).toContain('ink-spot');
   });
 
+  it('a fold line across the page through a blank oval is no vote: sent to review; a filled oval under it counts', () => {
+    const { t, g, a, b } = option(1);
+    // a crease's shadow, 3 px of 0.35 darkening right across the page through the oval's middle
+    const fold = (img: GrayImage & { data: Uint8Array }) => {
+      for (let y = Math.round(g.centre.yPx) - 1; y <= Math.round(g.centre.yPx) + 1; y++)
+        for (let x = 0; x < img.widthPx; x++) {
+          const k = y * img.widthPx + x;
+          img.data[k] = Math.round((img.data[k] as number) * 0.65);
+        }
+      return img;
+    };
+    const blank = fold(copy());
+    const s = scoreBubble(blank, g);
+    // the line alone reads as a definite fill; without the rows it crosses the oval is empty
+    expect(s.fill01).toBeGreaterThanOrEqual(definite);
+    expect(s.fillWithoutLines01).toBeLessThan(marginal);
+    const out = read(blank);
+    expect(targetIn(out, t.optionId)?.status).toBe('marginal');
+    expect(out.reasons).toContainEqual({
+      type: 'line-through-target',
+      contestId: t.contestId,
+      optionId: t.optionId,
+      fill01: s.fill01,
+      fillWithoutLines01: s.fillWithoutLines01,
+    });
+    expect(out.needsReview).toBe(true);
+
+    const filled = copy();
+    fillEllipse(filled, g.centre.xPx, g.centre.yPx, a * 0.9, b * 0.9, 25);
+    const counted = read(fold(filled));
+    expect(targetIn(counted, t.optionId)?.status).toBe('marked');
+    expect(reasonTypes(counted, t.optionId)).toEqual([]);
+
+    // a name's underline or a rule that stops short of the oval's far side is no line through it
+    const short = copy();
+    for (let y = Math.round(g.centre.yPx) - 1; y <= Math.round(g.centre.yPx) + 1; y++)
+      for (let x = Math.round(g.centre.xPx - 4 * a); x <= Math.round(g.centre.xPx); x++)
+        short.data[y * short.widthPx + x] = 20;
+    expect(scoreBubble(short, g).fillWithoutLines01).toBeUndefined();
+    expect(scoreBubble(page, g).fillWithoutLines01).toBeUndefined();
+  });
+
   it('a dot on the printed outline or a stroke along its edge is ink on the outline, sent to review', () => {
     const { t, g, a, b } = option(2);
     const { edgeInk } = reviewThresholds(calibration);

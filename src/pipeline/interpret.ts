@@ -388,10 +388,15 @@ function statusOf(fill01: number, calibration: Calibration): MarkStatus {
 
 /** What one reading of a target measured (a TargetScore, or the same fields of a TargetResult). */
 type Reading = Pick<TargetScore, 'fill01' | 'outsideInk01' | 'streak'> &
-  Partial<Pick<TargetResult, 'inkSpread01' | 'speckle01' | 'residue01' | 'spot01' | 'edgeInk01'>>;
+  Partial<
+    Pick<
+      TargetResult,
+      'inkSpread01' | 'speckle01' | 'residue01' | 'spot01' | 'edgeInk01' | 'fillWithoutLines01'
+    >
+  >;
 
 /** Why a reading's fill alone cannot be trusted: each sends the target to a person. */
-type Doubt = 'streak' | 'ink-around' | 'compact' | 'speckle' | 'light' | 'residue' | 'spot' | 'edge';
+type Doubt = 'streak' | 'line' | 'ink-around' | 'compact' | 'speckle' | 'light' | 'residue' | 'spot' | 'edge';
 
 /**
  * A definite fill that is a light, even shading (a soft pencil pressed lightly: the interior's median is
@@ -416,6 +421,10 @@ function judge(r: Reading, calibration: Calibration): { status: MarkStatus; doub
   const status = statusOf(r.fill01, calibration);
   const t = reviewThresholds(calibration);
   const doubts: Doubt[] = [];
+  // a line across the page through the oval (a fold): where the target reads otherwise without it, a
+  // person decides
+  if (r.fillWithoutLines01 !== undefined && statusOf(r.fillWithoutLines01, calibration) !== status)
+    doubts.push('line');
   if (status === 'marked') {
     if (r.streak) doubts.push('streak');
     if (inkAround(r.fill01, r.outsideInk01, calibration)) doubts.push('ink-around');
@@ -671,6 +680,7 @@ function scoreSide(layout: SheetSideLayout, p: RegisteredPage, calibration: Cali
       spot01: s.spot01,
       edgeInk01: edgeInk,
       surround01: surround01(s, column?.printed),
+      ...(s.fillWithoutLines01 !== undefined ? { fillWithoutLines01: s.fillWithoutLines01 } : {}),
     };
     if (stray && firstStatus)
       result.firstReading = { shiftPx: stray.shiftPx, fill01: stray.first.fill01, status: firstStatus };
@@ -737,6 +747,14 @@ function inkReasons(t: TargetResult, contestId: string, calibration: Calibration
       out.push({ type: 'faint-residue', contestId, optionId, residue01: t.residue01 });
     else if (doubt === 'spot' && t.spot01 !== undefined)
       out.push({ type: 'ink-spot', contestId, optionId, fill01: t.fill01, spot01: t.spot01 });
+    else if (doubt === 'line' && t.fillWithoutLines01 !== undefined)
+      out.push({
+        type: 'line-through-target',
+        contestId,
+        optionId,
+        fill01: t.fill01,
+        fillWithoutLines01: t.fillWithoutLines01,
+      });
     else if (doubt === 'edge' && t.edgeInk01 !== undefined)
       out.push({ type: 'ink-on-outline', contestId, optionId, fill01: t.fill01, edgeInk01: t.edgeInk01 });
   }

@@ -65,6 +65,12 @@ export const TargetResultSchema = z.object({
    */
   surround01: z.number().optional(),
   /**
+   * given only when a line runs through the interior and on beyond the oval on both sides (a fold in the
+   * paper, a line a scanner drew across the page, a stroke through the whole row): the fill without the
+   * rows it crosses
+   */
+  fillWithoutLines01: z.number().optional(),
+  /**
    * The outline was first found `shiftPx` from where the outlines of the neighbouring targets put it, so
    * the target was read again there (the fields above); this is what the first reading said.
    */
@@ -176,6 +182,18 @@ export const AdjudicationReasonSchema = z.discriminatedUnion('type', [
     edgeInk01: z.number(),
   }),
   /**
+   * a line runs through the oval and on beyond it on both sides (a fold in the paper, a line a scanner
+   * drew across the page, a stroke through the whole row), and the target reads otherwise without it
+   */
+  z.object({
+    type: z.literal('line-through-target'),
+    contestId: z.string(),
+    optionId: z.string(),
+    ...TargetAt,
+    fill01: z.number(),
+    fillWithoutLines01: z.number(),
+  }),
+  /**
    * the printed outline was found `shiftPx` from where its neighbours put it (ink around it may have
    * been taken for it), and reading the target there and where it was found disagree
    */
@@ -207,6 +225,7 @@ export const DEFAULT_REVIEW_REASONS: readonly AdjudicationReasonType[] = [
   'faint-residue',
   'ink-spot',
   'ink-on-outline',
+  'line-through-target',
   'outline-misplaced',
   'blank-ballot',
 ];

@@ -131,6 +131,12 @@ export interface TargetScore {
    * ovals have ink (a name beside them, a rule).
    */
   surroundInk: Uint8Array | undefined;
+  /**
+   * Given only when a line runs through the interior and on beyond the oval on both sides (a fold in the
+   * paper, a line the scanner drew across the page, a stroke through the whole row): the fill of the
+   * interior without the rows it crosses. A voter's mark stays at the oval; such a line does not.
+   */
+  fillWithoutLines01?: number;
   /** outer half-axes in pixels (for overlays) */
   halfWidthPx: number;
   halfHeightPx: number;
@@ -886,8 +892,11 @@ export function scoreBubble(image: GrayImage, grid: LocalGrid, options: ScoreOpt
     ? undefined
     : outlineThickness(px, lut, stride, win.heightPx, frame, grid.pxPerColumn);
   const ringInk = filled ? undefined : surroundInk(px, lut, stride, win.heightPx, frame);
+  const withoutLines =
+    interior >= LINE_MIN_FILL ? fillWithoutLines(px, lut, stride, win.heightPx, frame, ia, ib) : undefined;
   return {
     fill01,
+    ...(withoutLines !== undefined ? { fillWithoutLines01: r3(withoutLines) } : {}),
     outsideInk01: r3(outside),
     inkSpread01: r3(spread),
     speckle01: mSum > 0 ? r3(specks / mSum) : 0,
@@ -921,6 +930,83 @@ function isSpeck(px: Uint8Array, lut: Float32Array, k: number, stride: number): 
   if ((lut[px[k + stride - 1] as number] as number) > 0 && ++dark === 2) return false;
   if ((lut[px[k + stride + 1] as number] as number) > 0 && ++dark === 2) return false;
   return true;
+}
+
+/** Where a line through the oval is looked for beside it, on each side, in outer half-widths. */
+const LINE_FROM = 1.3;
+const LINE_TO = 2.2;
+/**
+ * A row of the oval is crossed by a line when this share of both sides' samples are this dark, with no
+ * two light ones in a row.
+ */
+const LINE_SHARE = 0.8;
+const LINE_DARK = 0.15;
+/** Interiors fainter than this are not looked at for lines (they read unmarked with or without). */
+const LINE_MIN_FILL = 0.015;
+
+/**
+ * The fill of the interior without its rows (along the page's width) that a line crosses: a line that is
+ * dark on both sides of the oval, from 1.3 to 2.2 outer half-widths out, in nearly every sample (a fold in
+ * the paper, a line the scanner drew across the page, a stroke through the whole row). The row each side
+ * of a crossed row is left out too (the line's soft edge). Undefined when no row is crossed. Coordinates
+ * are in the window; the frame is the oval's (exact centre, rotation, outer half-axes).
+ */
+function fillWithoutLines(
+  px: Uint8Array,
+  lut: Float32Array,
+  stride: number,
+  height: number,
+  f: { cx: number; cy: number; cosT: number; sinT: number; oa: number; ob: number },
+  ia: number,
+  ib: number,
+): number | undefined {
+  const rows = Math.ceil(ib) + 1;
+  const crossed = new Uint8Array(2 * rows + 1);
+  let any = false;
+  // the share of one side's samples that are dark, 0 where two light ones in a row break it (the gap
+  // between two letters of a name: a line runs on unbroken)
+  const darkShare = (v: number, sign: number): number => {
+    let dark = 0;
+    let n = 0;
+    let light = 0;
+    for (let u = LINE_FROM * f.oa; u <= LINE_TO * f.oa; u++) {
+      const x = Math.round(f.cx + sign * u * f.cosT - v * f.sinT);
+      const y = Math.round(f.cy + sign * u * f.sinT + v * f.cosT);
+      if (x < 0 || y < 0 || x >= stride || y >= height) continue;
+      n++;
+      if ((lut[px[y * stride + x] as number] as number) >= LINE_DARK) {
+        dark++;
+        light = 0;
+      } else if (++light >= 2) return 0;
+    }
+    return n ? dark / n : 0;
+  };
+  for (let v = -rows; v <= rows; v++) {
+    if (darkShare(v, 1) >= LINE_SHARE && darkShare(v, -1) >= LINE_SHARE) {
+      for (let k = Math.max(0, v + rows - 1); k <= Math.min(2 * rows, v + rows + 1); k++) crossed[k] = 1;
+      any = true;
+    }
+  }
+  if (!any) return undefined;
+  let sum = 0;
+  let count = 0;
+  const x0 = Math.max(0, Math.floor(f.cx - ia - 1));
+  const x1 = Math.min(stride - 1, Math.ceil(f.cx + ia + 1));
+  const y0 = Math.max(0, Math.floor(f.cy - ia - 1));
+  const y1 = Math.min(height - 1, Math.ceil(f.cy + ia + 1));
+  for (let y = y0; y <= y1; y++)
+    for (let x = x0; x <= x1; x++) {
+      const dx = x - f.cx;
+      const dy = y - f.cy;
+      const u = dx * f.cosT + dy * f.sinT;
+      const v = dy * f.cosT - dx * f.sinT;
+      if ((u * u) / (ia * ia) + (v * v) / (ib * ib) > 1) continue;
+      if (crossed[Math.round(v) + rows]) continue;
+      const d0 = lut[px[y * stride + x] as number] as number;
+      sum += d0 >= BUBBLE.inkCutoff ? 1 : d0 * BUBBLE.faintWeight;
+      count++;
+    }
+  return count ? sum / count : 0;
 }
 
 /**
