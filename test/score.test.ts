@@ -243,6 +243,45 @@ describe('how the ink lies, and what the interpreter makes of it', async () => {
     expect(reasonTypes(counted, t.optionId)).toEqual([]);
   });
 
+  it('a heavy dot among clumps of speckle is still a compact mark; a check among them is counted', () => {
+    const { t, g, a, b } = option(1);
+    // clumps of 2 × 2 pixels (not isolated specks) spread over the oval, as a speckled black-and-white
+    // scan leaves them, which spread the ink's position across it
+    const clumps = (img: GrayImage & { data: Uint8Array }) => {
+      for (const [fx, fy] of [
+        [-0.6, -0.4],
+        [0.6, 0.4],
+        [-0.55, 0.45],
+        [0.55, -0.45],
+        [0, 0.6],
+        [0, -0.6],
+      ] as const)
+        for (let dy = 0; dy < 2; dy++)
+          for (let dx = 0; dx < 2; dx++) {
+            const x = Math.round(g.centre.xPx + fx * a * 0.75) + dx;
+            const y = Math.round(g.centre.yPx + fy * b * 0.75) + dy;
+            img.data[y * img.widthPx + x] = 20;
+          }
+      return img;
+    };
+    const dot = clumps(copy());
+    disc(dot, g.centre.xPx + 2, g.centre.yPx, 4, 20);
+    const s = scoreBubble(dot, g);
+    expect(s.fill01).toBeGreaterThanOrEqual(definite);
+    // all of its ink spreads like a mark's; the dot, most of it, does not
+    expect(s.inkSpread01).toBeGreaterThanOrEqual(0.6);
+    expect(s.coreSpread01).toBeLessThan(0.6);
+    const out = read(dot);
+    expect(targetIn(out, t.optionId)?.status).toBe('marginal');
+    expect(reasonTypes(out, t.optionId)).toContain('compact-mark');
+
+    const check = clumps(copy());
+    drawCheck(check, g.centre, a, b);
+    const counted = read(check);
+    expect(targetIn(counted, t.optionId)?.status).toBe('marked');
+    expect(reasonTypes(counted, t.optionId)).toEqual([]);
+  });
+
   it('isolated specks (scan noise) are not a mark; strokes with as much ink are', () => {
     const { t, g, a, b } = option(2);
     const inInterior = (x: number, y: number) =>

@@ -391,7 +391,13 @@ type Reading = Pick<TargetScore, 'fill01' | 'outsideInk01' | 'streak'> &
   Partial<
     Pick<
       TargetResult,
-      'inkSpread01' | 'speckle01' | 'residue01' | 'spot01' | 'edgeInk01' | 'fillWithoutLines01'
+      | 'inkSpread01'
+      | 'speckle01'
+      | 'residue01'
+      | 'spot01'
+      | 'edgeInk01'
+      | 'fillWithoutLines01'
+      | 'coreSpread01'
     >
   >;
 
@@ -428,7 +434,11 @@ function judge(r: Reading, calibration: Calibration): { status: MarkStatus; doub
   if (status === 'marked') {
     if (r.streak) doubts.push('streak');
     if (inkAround(r.fill01, r.outsideInk01, calibration)) doubts.push('ink-around');
-    if (r.inkSpread01 !== undefined && r.inkSpread01 < t.compactSpread) doubts.push('compact');
+    if (
+      (r.inkSpread01 !== undefined && r.inkSpread01 < t.compactSpread) ||
+      (r.coreSpread01 !== undefined && r.coreSpread01 < t.compactSpread)
+    )
+      doubts.push('compact');
     if (r.speckle01 !== undefined && r.speckle01 >= t.speckle) doubts.push('speckle');
     if (lightShading(r, t)) doubts.push('light');
   } else if (status === 'unmarked') {
@@ -681,6 +691,7 @@ function scoreSide(layout: SheetSideLayout, p: RegisteredPage, calibration: Cali
       edgeInk01: edgeInk,
       surround01: surround01(s, column?.printed),
       ...(s.fillWithoutLines01 !== undefined ? { fillWithoutLines01: s.fillWithoutLines01 } : {}),
+      ...(s.coreSpread01 !== undefined ? { coreSpread01: s.coreSpread01 } : {}),
     };
     if (stray && firstStatus)
       result.firstReading = { shiftPx: stray.shiftPx, fill01: stray.first.fill01, status: firstStatus };
@@ -740,7 +751,14 @@ function inkReasons(t: TargetResult, contestId: string, calibration: Calibration
   const { status, doubts } = judge(t, calibration);
   for (const doubt of doubts) {
     if (doubt === 'compact' && t.inkSpread01 !== undefined)
-      out.push({ type: 'compact-mark', contestId, optionId, fill01: t.fill01, inkSpread01: t.inkSpread01 });
+      out.push({
+        type: 'compact-mark',
+        contestId,
+        optionId,
+        fill01: t.fill01,
+        // the spread that made it compact: of all its ink, or of its one large group of solid ink
+        inkSpread01: Math.min(t.inkSpread01, t.coreSpread01 ?? 1),
+      });
     else if (doubt === 'speckle' && t.speckle01 !== undefined)
       out.push({ type: 'speckle-in-target', contestId, optionId, fill01: t.fill01, speckle01: t.speckle01 });
     else if (doubt === 'residue' && t.residue01 !== undefined)

@@ -71,6 +71,11 @@ export const TargetResultSchema = z.object({
    */
   fillWithoutLines01: z.number().optional(),
   /**
+   * given only for an oval with ink enough to count that spreads across it, when most of its solid ink is
+   * one group of touching pixels: that group's spread (a dot among the specks of a speckled page)
+   */
+  coreSpread01: z.number().optional(),
+  /**
    * The outline was first found `shiftPx` from where the outlines of the neighbouring targets put it, so
    * the target was read again there (the fields above); this is what the first reading said.
    */

@@ -137,6 +137,12 @@ export interface TargetScore {
    * interior without the rows it crosses. A voter's mark stays at the oval; such a line does not.
    */
   fillWithoutLines01?: number;
+  /**
+   * Given only for an oval with ink enough to count that spreads across it, when most of its solid ink is
+   * one group of touching pixels: that group's spread (as `inkSpread01`). On a speckled black-and-white
+   * page a dot's specks and the printed outline's edge spread the ink; the dot itself stays one small group.
+   */
+  coreSpread01?: number;
   /** outer half-axes in pixels (for overlays) */
   halfWidthPx: number;
   halfHeightPx: number;
@@ -868,16 +874,7 @@ export function scoreBubble(image: GrayImage, grid: LocalGrid, options: ScoreOpt
   const interior = Math.max(count ? sum / count : 0, Math.min(BUBBLE.toneCap, tone * BUBBLE.toneWeight));
   const outside = Math.min(aboveCount ? above / aboveCount : 0, belowCount ? below / belowCount : 0);
   // Spread: the larger eigenvalue of the ink's covariance, as two standard deviations.
-  let spread = 0;
-  if (mSum > 0) {
-    const meanU = mU / mSum;
-    const meanV = mV / mSum;
-    const cuu = mUU / mSum - meanU * meanU;
-    const cvv = mVV / mSum - meanV * meanV;
-    const cuv = mUV / mSum - meanU * meanV;
-    const half = (cuu - cvv) / 2;
-    spread = 2 * Math.sqrt(Math.max(0, (cuu + cvv) / 2 + Math.sqrt(half * half + cuv * cuv)));
-  }
+  const spread = mSum > 0 ? spreadOf(mSum, mU, mV, mUU, mVV, mUV) : 0;
   // Reported to 0.001: finer digits are scanner noise, and records should not carry them.
   const r3 = (v: number) => Math.round(Math.min(1, Math.max(0, v)) * 1000) / 1000;
   const fill01 = r3(interior);
@@ -894,9 +891,14 @@ export function scoreBubble(image: GrayImage, grid: LocalGrid, options: ScoreOpt
   const ringInk = filled ? undefined : surroundInk(px, lut, stride, win.heightPx, frame);
   const withoutLines =
     interior >= LINE_MIN_FILL ? fillWithoutLines(px, lut, stride, win.heightPx, frame, ia, ib) : undefined;
+  const coreSpread =
+    interior >= CORE_MIN_FILL && spread >= CORE_MIN_SPREAD
+      ? largestGroupSpread(px, lut, stride, win.heightPx, frame, ia, ib)
+      : undefined;
   return {
     fill01,
     ...(withoutLines !== undefined ? { fillWithoutLines01: r3(withoutLines) } : {}),
+    ...(coreSpread !== undefined ? { coreSpread01: r3(coreSpread) } : {}),
     outsideInk01: r3(outside),
     inkSpread01: r3(spread),
     speckle01: mSum > 0 ? r3(specks / mSum) : 0,
@@ -1007,6 +1009,113 @@ function fillWithoutLines(
       count++;
     }
   return count ? sum / count : 0;
+}
+
+/** Ovals fainter than this, or whose ink spreads less, are not looked at for one compact group. */
+const CORE_MIN_FILL = 0.1;
+const CORE_MIN_SPREAD = 0.5;
+/** The largest group must hold this share of the interior's solid pixels to speak for them. */
+const CORE_SHARE = 0.6;
+let coreMap = new Uint8Array(64 * 64);
+let coreQueue = new Int32Array(64 * 64);
+
+/**
+ * The spread of the largest group of touching solid pixels (8-neighbours, darkness `inkCutoff` or more)
+ * inside the interior ellipse, as `inkSpread01` measures it, when that group holds CORE_SHARE of them;
+ * undefined otherwise (strokes apart from each other, or no solid ink).
+ */
+function largestGroupSpread(
+  px: Uint8Array,
+  lut: Float32Array,
+  stride: number,
+  height: number,
+  f: { cx: number; cy: number; cosT: number; sinT: number },
+  ia: number,
+  ib: number,
+): number | undefined {
+  if (coreMap.length < stride * height) coreMap = new Uint8Array(stride * height * 2);
+  if (coreQueue.length < stride * height) coreQueue = new Int32Array(stride * height * 2);
+  const map = coreMap;
+  const x0 = Math.max(1, Math.floor(f.cx - ia - 1));
+  const x1 = Math.min(stride - 2, Math.ceil(f.cx + ia + 1));
+  const y0 = Math.max(1, Math.floor(f.cy - ia - 1));
+  const y1 = Math.min(height - 2, Math.ceil(f.cy + ia + 1));
+  const inEllipse = (x: number, y: number) => {
+    const dx = x - f.cx;
+    const dy = y - f.cy;
+    const u = dx * f.cosT + dy * f.sinT;
+    const v = dy * f.cosT - dx * f.sinT;
+    return (u * u) / (ia * ia) + (v * v) / (ib * ib) <= 1;
+  };
+  let total = 0;
+  for (let y = y0; y <= y1; y++)
+    for (let x = x0; x <= x1; x++)
+      if ((lut[px[y * stride + x] as number] as number) >= BUBBLE.inkCutoff && inEllipse(x, y)) {
+        map[y * stride + x] = 1;
+        total++;
+      }
+  let best = 0;
+  let bestFrom = 0;
+  let tail = 0;
+  for (let y = y0; y <= y1; y++)
+    for (let x = x0; x <= x1; x++) {
+      const start = y * stride + x;
+      if (map[start] !== 1) continue;
+      map[start] = 2;
+      const from = tail;
+      coreQueue[tail++] = start;
+      for (let head = from; head < tail; head++) {
+        const k = coreQueue[head] as number;
+        for (let dy = -1; dy <= 1; dy++)
+          for (let dx = -1; dx <= 1; dx++) {
+            const j = k + dy * stride + dx;
+            if (map[j] === 1) {
+              map[j] = 2;
+              coreQueue[tail++] = j;
+            }
+          }
+      }
+      if (tail - from > best) {
+        best = tail - from;
+        bestFrom = from;
+      }
+    }
+  for (let i = 0; i < tail; i++) map[coreQueue[i] as number] = 0;
+  if (total === 0 || best < total * CORE_SHARE) return undefined;
+  // the group's spread: two standard deviations along its longest direction, in interior half-axes
+  let mU = 0;
+  let mV = 0;
+  let mUU = 0;
+  let mVV = 0;
+  let mUV = 0;
+  for (let q = bestFrom; q < bestFrom + best; q++) {
+    const k = coreQueue[q] as number;
+    const y = Math.floor(k / stride);
+    const dx = k - y * stride - f.cx;
+    const dy = y - f.cy;
+    const un = (dx * f.cosT + dy * f.sinT) / ia;
+    const vn = (dy * f.cosT - dx * f.sinT) / ib;
+    mU += un;
+    mV += vn;
+    mUU += un * un;
+    mVV += vn * vn;
+    mUV += un * vn;
+  }
+  return spreadOf(best, mU, mV, mUU, mVV, mUV);
+}
+
+/**
+ * Two standard deviations of a weight's position along its longest direction (the larger eigenvalue of its
+ * covariance), from its sums: weight, first and second moments in the interior's unit coordinates.
+ */
+function spreadOf(w: number, mU: number, mV: number, mUU: number, mVV: number, mUV: number): number {
+  const meanU = mU / w;
+  const meanV = mV / w;
+  const cuu = mUU / w - meanU * meanU;
+  const cvv = mVV / w - meanV * meanV;
+  const cuv = mUV / w - meanU * meanV;
+  const half = (cuu - cvv) / 2;
+  return 2 * Math.sqrt(Math.max(0, (cuu + cvv) / 2 + Math.sqrt(half * half + cuv * cuv)));
 }
 
 /**
