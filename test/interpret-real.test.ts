@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { reviewThresholds } from '../src/election/calibration.ts';
 import { interpretSheet } from '../src/pipeline/interpret.ts';
 import type { InterpretedSheet } from '../src/pipeline/outcome.ts';
 import {
@@ -31,6 +32,22 @@ async function interpretPair(set: string, front: string, back: string): Promise<
   return out;
 }
 
+/**
+ * Targets over the definite fill that the light-shading rule holds back (a darkened interior median under
+ * `lightFill`): the fixtures' marks are pen, so there should be none, and their residue stays under the tone.
+ */
+function penMarksTakenForShading(sheet: InterpretedSheet): string[] {
+  const { lightFill, lightTone } = reviewThresholds(calibration);
+  return sheet.targets
+    .filter(
+      (t) =>
+        t.fill01 >= calibration.thresholds.definite &&
+        t.fill01 < lightFill &&
+        (t.residue01 ?? 0) >= lightTone,
+    )
+    .map((t) => `${t.side} ${t.contestId}/${t.optionId} fill ${t.fill01} residue ${t.residue01}`);
+}
+
 describe.skipIf(!HAVE_SHARED)('Hudson (legal, 200 dpi, mark variety)', () => {
   const images = HAVE_SHARED ? expectedImages(HUDSON) : {};
 
@@ -51,6 +68,8 @@ describe.skipIf(!HAVE_SHARED)('Hudson (legal, 200 dpi, mark variety)', () => {
     expect(sheet.reasons.some((r) => r.type === 'overvote')).toBe(true);
     expect(sheet.reasons.filter((r) => r.type === 'marginal-mark').length).toBeGreaterThan(0);
     expect(sheet.needsReview).toBe(true);
+    // pen marks near the threshold leave the interior's median at paper: none is taken for a light shading
+    expect(penMarksTakenForShading(sheet)).toEqual([]);
   });
 
   it('the same sheet scanned upside down: same statuses rules, scores agree with our upright read', async () => {
@@ -106,6 +125,7 @@ describe.skipIf(!HAVE_SHARED)('Amherst (letter, 200 and 300 dpi hard cases)', ()
       expect(spearman(ours, theirs)).toBeGreaterThanOrEqual(0.95);
       expect(markedBySide(sheet, side)).toEqual(sorted(exp.votes ?? {}));
     }
+    expect(penMarksTakenForShading(sheet)).toEqual([]);
     // The cross-endorsed sheriff is marked in one party column: one vote, not an overvote.
     const sheriff = sheet.contests.find((c) => c.contestId === 'Sheriff-4243fe0b');
     expect(sheriff).toMatchObject({ votes: ['Edward-Randolph-bf4c848a'], overvote: false });
