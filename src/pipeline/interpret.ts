@@ -795,6 +795,7 @@ export function applyContestRules(
   targets: readonly TargetResult[],
   calibration: Calibration,
 ): { contests: ContestResult[]; reasons: AdjudicationReason[] } {
+  const review = reviewThresholds(calibration);
   const contestIds: string[] = [];
   for (const l of layouts)
     for (const t of l.targets) if (!contestIds.includes(t.contestId)) contestIds.push(t.contestId);
@@ -825,13 +826,13 @@ export function applyContestRules(
           contestId,
           optionId: t.optionId,
           fill01: t.fill01,
-          ...(t.fill01 >= calibration.thresholds.definite && lightShading(t, reviewThresholds(calibration))
+          ...(t.fill01 >= calibration.thresholds.definite && lightShading(t, review)
             ? { shading01: t.residue01 }
             : {}),
         });
       if (t.streak) own.push({ type: 'streak-through-target', contestId, optionId: t.optionId });
       own.push(...inkReasons(t, contestId, calibration));
-      const circled = t.surround01 !== undefined && t.surround01 >= reviewThresholds(calibration).surround;
+      const circled = t.surround01 !== undefined && t.surround01 >= review.surround;
       if (
         (t.status === 'unmarked' && (t.outsideInk01 >= calibration.thresholds.outsideInk || circled)) ||
         (t.status !== 'unmarked' && inkAround(t.fill01, t.outsideInk01, calibration))
