@@ -186,6 +186,22 @@ describe('generateSheet', () => {
     expect(circles.filter((t) => t.side === 'back')).toHaveLength(4);
   });
 
+  it('a hesitation dot a black-and-white scan shrank to a speck is not visible in the truth', async () => {
+    // sheet 011841 of the realistic 20,000 corpus: a dot drawn over 2 % of the oval's interior that the
+    // threshold left as 3 black pixels (0.6 % of it; looked at in the scan), under the 1 % from which the
+    // truth calls a drawn dot a mark to look at
+    const { truth } = await generateSheet(
+      await demo(),
+      { profile: 'realistic', sheetId: '011841' },
+      1511532314,
+    );
+    expect(truth.format).toBe('tiff-multipage');
+    const dots = truth.targets.filter((t) => t.kind === 'hesitation-dot');
+    expect(dots.map((t) => [t.side, t.column, t.row, t.ambiguous, t.visibleInScan])).toEqual([
+      ['front', 19, 12, true, false],
+    ]);
+  });
+
   it('every format decodes with sharp at the stated dpi and size', async () => {
     const e = await demo();
     const cases = [

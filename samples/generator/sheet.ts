@@ -9,7 +9,7 @@ import type { GrayImage } from '../../src/image.ts';
 import { encodeG4, encodeJpeg, encodeMultipageG4, encodePng } from './encode.ts';
 import { DPIS, type Dpi, gridToPageIn, OVAL_INTERIOR_RX_IN, OVAL_INTERIOR_RY_IN } from './geometry.ts';
 import { writeInAreaFor } from './layout.ts';
-import { type Canvas, drawHandwriting, drawMark, measureOvalInk, ovalPx } from './marks.ts';
+import { type Canvas, drawHandwriting, drawMark, type MarkKind, measureOvalInk, ovalPx } from './marks.ts';
 import { type DefectName, PROFILES, type Profile, type ProfileName, withSwitches } from './profiles.ts';
 import { blankSheetSide } from './render.ts';
 import { Rng } from './rng.ts';
@@ -171,7 +171,8 @@ export async function generateSheet(
       const rx = OVAL_INTERIOR_RX_IN * Math.hypot(m[0], m[3]);
       const ry = OVAL_INTERIOR_RY_IN * Math.hypot(m[1], m[4]);
       for (const t of targetTruths) {
-        if (t.side !== s.side || !t.visibleInScan || (t.coverage01 <= 0.02 && t.darkness01 <= 0.02)) continue;
+        if (t.side !== s.side || !t.visibleInScan || !drawnInOval(t.kind, t)) continue;
+        const survives = interiorSurvives(t.kind);
         const { xIn, yIn } = gridToPageIn(t.column, t.row);
         const cx = m[0] * xIn + m[1] * yIn + m[2] - 0.5;
         const cy = m[3] * xIn + m[4] * yIn + m[5] - 0.5;
@@ -184,7 +185,7 @@ export async function generateSheet(
             n++;
             if ((s.image.data[y * s.image.widthPx + x] ?? 255) < sheetScan.bilevelThreshold) black++;
           }
-        if (n > 0 && black / n < 0.02) t.visibleInScan = false;
+        if (n > 0 && black / n < survives) t.visibleInScan = false;
       }
       // A circle round an oval: what share of the pixels it inked stayed black. A light pencil circle
       // the threshold broke into a few specks, or wiped out, is not there for anyone to see.
@@ -296,6 +297,20 @@ function round(v: number, digits: number): number {
  * (the share an oval's interior must keep, in `targetTruth`).
  */
 const CIRCLE_SURVIVES = 0.02;
+/**
+ * Below this share of the interior left black by a black-and-white scan, a mark drawn in the oval is gone
+ * from the image. For a hesitation dot it is the share from which `judgeTarget` calls a drawn dot a mark
+ * to look at: a dot the threshold shrank to a speck under it is no more there than one drawn so small.
+ */
+function interiorSurvives(kind: MarkKind): number {
+  return kind === 'hesitation-dot' ? 0.01 : 0.02;
+}
+
+/** Whether a mark put ink in the oval's interior at all, by the ink measured there before the scan. */
+function drawnInOval(kind: MarkKind, ink: { coverage01: number; darkness01: number }): boolean {
+  if (kind === 'hesitation-dot') return ink.coverage01 >= interiorSurvives(kind);
+  return ink.coverage01 > 0.02 || ink.darkness01 > 0.02;
+}
 
 /**
  * The page pixels (index y × width + x) a circle drawn round the oval of `p` inked: in the ring out to 2.4 of
@@ -348,8 +363,8 @@ function targetTruth(
   const afterScan = bilevel
     ? measureOvalInk(bilevel.blank, bilevel.marked, canvas.widthPx, canvas.heightPx, oval, canvas.dpi)
     : ink;
-  const drawnInOval = ink.coverage01 > 0.02 || ink.darkness01 > 0.02;
-  const visibleInScan = !bilevel || !drawnInOval || afterScan.coverage01 >= 0.02;
+  const visibleInScan =
+    !bilevel || !drawnInOval(p.kind, ink) || afterScan.coverage01 >= interiorSurvives(p.kind);
   return {
     contestId: p.target.contestId,
     optionId: p.target.optionId,
