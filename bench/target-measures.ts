@@ -41,6 +41,7 @@ interface Row {
   writeInInk01?: number;
   surround01?: number;
   edgeInk01?: number;
+  edgeInward01?: number;
   residue01?: number;
   spot01?: number;
 }
@@ -139,6 +140,7 @@ async function main(argv: readonly string[]): Promise<void> {
         writeInInk01: ours.writeInInk01,
         surround01: ours.surround01,
         edgeInk01: ours.edgeInk01,
+        edgeInward01: ours.edgeInward01,
         residue01: ours.residue01,
         spot01: ours.spot01,
       });

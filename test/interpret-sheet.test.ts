@@ -5,6 +5,7 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { demoElectionVxf, generateSheet } from '../samples/generator/index.ts';
+import { reviewThresholds } from '../src/election/calibration.ts';
 import type { Election } from '../src/election/election.ts';
 import { importVxf } from '../src/election/vxf.ts';
 import { interpretSheet } from '../src/pipeline/interpret.ts';
@@ -87,5 +88,39 @@ describe('a sheet with a blank page', () => {
       'blank-page',
       'image 1: the page is blank (no ink found)',
     ]);
+  });
+});
+
+describe('a hesitation dot hanging from the inside of the outline', () => {
+  it('is sent to review by the ink on the inner side of the outline, under what the whole strip needs', async () => {
+    // sheet 015703 of the realistic 20,000 corpus (a 300 dpi JPEG): a gray notch hangs from the top of
+    // the write-in oval of column 32 into it (looked at in the scan), beside the rule printed right of
+    // that column. Read over the whole strip across the outline, which the rule reaches into, it stays
+    // under the threshold; nothing is printed inside the outline, so its inner side alone has a lower one.
+    const imported = importVxf(Buffer.from(JSON.stringify(demoElectionVxf())));
+    if (!imported.ok) throw new Error(imported.errors.join('\n'));
+    const election = imported.value.election;
+    const { images, truth } = await generateSheet(
+      election,
+      { profile: 'realistic', sheetId: '015703' },
+      1463467681,
+    );
+    const dot = truth.targets.find((t) => t.kind === 'hesitation-dot');
+    expect(dot).toMatchObject({ side: 'front', column: 32, row: 16, ambiguous: true, visibleInScan: true });
+    const out = await read(election, 'front' in images ? [images.front, images.back] : [images.multipage]);
+    if (out.type !== 'interpreted') expect.fail(`rejected: ${out.reason}: ${out.detail}`);
+    const ours = out.targets.find((t) => t.side === 'front' && t.column === 32 && t.row === 16);
+    const { edgeInk, edgeInward } = reviewThresholds(defaultCalibration());
+    expect(ours?.status).toBe('marginal');
+    expect(ours?.edgeInk01).toBeLessThan(edgeInk);
+    expect(ours?.edgeInward01).toBeGreaterThanOrEqual(edgeInward);
+    expect(out.reasons).toContainEqual({
+      type: 'ink-on-outline',
+      contestId: dot?.contestId,
+      optionId: dot?.optionId,
+      fill01: ours?.fill01,
+      edgeInk01: ours?.edgeInk01,
+      edgeInward01: ours?.edgeInward01,
+    });
   });
 });

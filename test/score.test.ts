@@ -502,6 +502,7 @@ describe('how the ink lies, and what the interpreter makes of it', async () => {
       optionId: t.optionId,
       fill01: onOutline?.fill01,
       edgeInk01: onOutline?.edgeInk01,
+      edgeInward01: onOutline?.edgeInward01,
     });
 
     // a stroke drawn along the inside of the bottom of the outline, touching it (a fill begun and left)

@@ -45,6 +45,11 @@ export const CalibrationSchema = z
       spot: Fraction.optional(),
       /** `edgeInk01` at or above which an unmarked oval has ink of its own on its outline (a dot on it) */
       edgeInk: Fraction.optional(),
+      /**
+       * `edgeInward01` at or above which it does so from inside (a dot hanging from the outline into the
+       * oval): nothing is printed there, so the threshold can be lower than `edgeInk`'s
+       */
+      edgeInward: Fraction.optional(),
       /** `surround01` at or above which an unmarked oval has ink most of the way round it (circled) */
       surround: Fraction.optional(),
       /**
@@ -71,6 +76,7 @@ export const REVIEW_DEFAULTS = {
   lightTone: 0.06,
   spot: 0.012,
   edgeInk: 0.012,
+  edgeInward: 0.008,
   surround: 0.65,
   outlineShift: 0.09,
 } as const;
@@ -88,6 +94,7 @@ export function reviewThresholds(c: Calibration): ReviewThresholds {
     lightTone: t.lightTone ?? REVIEW_DEFAULTS.lightTone,
     spot: t.spot ?? REVIEW_DEFAULTS.spot,
     edgeInk: t.edgeInk ?? REVIEW_DEFAULTS.edgeInk,
+    edgeInward: t.edgeInward ?? REVIEW_DEFAULTS.edgeInward,
     surround: t.surround ?? REVIEW_DEFAULTS.surround,
     outlineShift: t.outlineShift ?? REVIEW_DEFAULTS.outlineShift,
   };

@@ -396,6 +396,7 @@ type Reading = Pick<TargetScore, 'fill01' | 'outsideInk01' | 'streak'> &
       | 'residue01'
       | 'spot01'
       | 'edgeInk01'
+      | 'edgeInward01'
       | 'fillWithoutLines01'
       | 'coreSpread01'
     >
@@ -445,7 +446,11 @@ function judge(r: Reading, calibration: Calibration): { status: MarkStatus; doub
     if (r.residue01 !== undefined && r.residue01 >= t.residue) doubts.push('residue');
     // a spot among specks (a speckled black-and-white page) is more likely specks that happen to touch
     if (r.spot01 !== undefined && r.spot01 >= t.spot && (r.speckle01 ?? 0) < t.speckle) doubts.push('spot');
-    if (r.edgeInk01 !== undefined && r.edgeInk01 >= t.edgeInk) doubts.push('edge');
+    if (
+      (r.edgeInk01 !== undefined && r.edgeInk01 >= t.edgeInk) ||
+      (r.edgeInward01 !== undefined && r.edgeInward01 >= t.edgeInward)
+    )
+      doubts.push('edge');
   }
   return { status: doubts.length ? 'marginal' : status, doubts };
 }
@@ -563,15 +568,21 @@ function edgeInkOf(
   reading: TargetScore,
   grid: LocalGrid,
   usual: ColumnUsual | undefined,
-): number {
-  const first = edgeInk01(reading, usual?.thicknessPx, grid.pxPerColumn);
-  if (first === 0 || !usual) return first;
+): { edgeInk01: number; edgeInward01: number } {
+  const first = {
+    edgeInk01: edgeInk01(reading, usual?.thicknessPx, grid.pxPerColumn),
+    edgeInward01: edgeInk01(reading, usual?.inwardPx, grid.pxPerColumn, 'inward'),
+  };
+  if ((first.edgeInk01 === 0 && first.edgeInward01 === 0) || !usual) return first;
   const dx = usual.shiftPx.xPx - (reading.centre.xPx - grid.centre.xPx);
   const dy = usual.shiftPx.yPx - (reading.centre.yPx - grid.centre.yPx);
   if (usual.scale === reading.outlineScale && Math.abs(dx) <= 1 && Math.abs(dy) <= 1) return first;
   const centre = { xPx: grid.centre.xPx + usual.shiftPx.xPx, yPx: grid.centre.yPx + usual.shiftPx.yPx };
   const again = scoreBubble(image, { ...grid, centre }, { scale: usual.scale, exact: true });
-  return Math.min(first, edgeInk01(again, usual.thicknessPx, grid.pxPerColumn));
+  return {
+    edgeInk01: Math.min(first.edgeInk01, edgeInk01(again, usual.thicknessPx, grid.pxPerColumn)),
+    edgeInward01: Math.min(first.edgeInward01, edgeInk01(again, usual.inwardPx, grid.pxPerColumn, 'inward')),
+  };
 }
 
 /** Targets printed in the same column of a side (grid columns may be fractional: to a quarter). */
@@ -584,6 +595,8 @@ const columnKey = (t: { column: number }) => Math.round(t.column * 4);
 interface ColumnUsual {
   /** `usualOutlinePx` of the column, or of the side where the column has too few ovals */
   thicknessPx: Float32Array | undefined;
+  /** the same of the strip's inner part (`outlineInwardPx`) */
+  inwardPx: Float32Array | undefined;
   /** `printedAround` of the column, or of the side where the column has too few ovals */
   printed: Uint8Array | undefined;
   /** the median outline size found on the side (one of BUBBLE.scales): the ovals are printed alike */
@@ -613,6 +626,7 @@ function usualByColumn(
   const keys = new Set(measured.map((m) => m.key));
   const printedOnSide = printedAround(measured.map((m) => m.reading.surroundInk));
   const outlineOnSide = usualOutlinePx(measured.map((m) => m.reading.outlineThicknessPx));
+  const inwardOnSide = usualOutlinePx(measured.map((m) => m.reading.outlineInwardPx));
   return new Map(
     [...keys].map((key) => [
       key,
@@ -620,6 +634,9 @@ function usualByColumn(
         thicknessPx:
           usualOutlinePx(measured.filter((m) => m.key === key).map((m) => m.reading.outlineThicknessPx)) ??
           outlineOnSide,
+        inwardPx:
+          usualOutlinePx(measured.filter((m) => m.key === key).map((m) => m.reading.outlineInwardPx)) ??
+          inwardOnSide,
         printed:
           printedAround(measured.filter((m) => m.key === key).map((m) => m.reading.surroundInk)) ??
           printedOnSide,
@@ -665,8 +682,8 @@ function scoreSide(layout: SheetSideLayout, p: RegisteredPage, calibration: Cali
     const { angleRad } = grids[i] as LocalGrid;
     const stray = strays.get(i);
     const column = usual.get(columnKey(t));
-    const edgeInk = edgeInkOf(p.page, s, grids[i] as LocalGrid, column);
-    const judged = judge({ ...s, edgeInk01: edgeInk }, calibration);
+    const { edgeInk01: edgeInk, edgeInward01 } = edgeInkOf(p.page, s, grids[i] as LocalGrid, column);
+    const judged = judge({ ...s, edgeInk01: edgeInk, edgeInward01 }, calibration);
     const firstStatus = stray && judge(stray.first, calibration).status;
     const result: TargetResult = {
       contestId: t.contestId,
@@ -689,6 +706,7 @@ function scoreSide(layout: SheetSideLayout, p: RegisteredPage, calibration: Cali
       residue01: s.residue01,
       spot01: s.spot01,
       edgeInk01: edgeInk,
+      edgeInward01,
       surround01: surround01(s, column?.printed),
       ...(s.fillWithoutLines01 !== undefined ? { fillWithoutLines01: s.fillWithoutLines01 } : {}),
       ...(s.coreSpread01 !== undefined ? { coreSpread01: s.coreSpread01 } : {}),
@@ -774,7 +792,14 @@ function inkReasons(t: TargetResult, contestId: string, calibration: Calibration
         fillWithoutLines01: t.fillWithoutLines01,
       });
     else if (doubt === 'edge' && t.edgeInk01 !== undefined)
-      out.push({ type: 'ink-on-outline', contestId, optionId, fill01: t.fill01, edgeInk01: t.edgeInk01 });
+      out.push({
+        type: 'ink-on-outline',
+        contestId,
+        optionId,
+        fill01: t.fill01,
+        edgeInk01: t.edgeInk01,
+        ...(t.edgeInward01 !== undefined ? { edgeInward01: t.edgeInward01 } : {}),
+      });
   }
   if (t.firstReading && t.firstReading.status !== status)
     out.push({

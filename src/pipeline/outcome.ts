@@ -60,6 +60,11 @@ export const TargetResultSchema = z.object({
    */
   edgeInk01: z.number().optional(),
   /**
+   * the same, of the inner part of the strip across the outline alone (the printed line and inward): what
+   * is printed beside the oval, a rule or a name, is not in it
+   */
+  edgeInward01: z.number().optional(),
+  /**
    * the share of the directions round the oval with ink in them between 1.3 and 2.2 times its size (a
    * circle drawn round it), of those in which the other ovals of its column have no printing, 0..1
    */
@@ -185,6 +190,8 @@ export const AdjudicationReasonSchema = z.discriminatedUnion('type', [
     ...TargetAt,
     fill01: z.number(),
     edgeInk01: z.number(),
+    /** the same of the strip's inner part alone (`edgeInward01` of the target) */
+    edgeInward01: z.number().optional(),
   }),
   /**
    * a line runs through the oval and on beyond it on both sides (a fold in the paper, a line a scanner

@@ -121,6 +121,12 @@ export interface TargetScore {
    * it with the outlines of the other targets printed in the same column.
    */
   outlineThicknessPx: Float32Array | undefined;
+  /**
+   * The same strip's inner part alone, from 0.025 in inside the outline to the middle of its printed line
+   * (where the outline is found): what a voter put against the line from inside. Nothing is printed there,
+   * so a rule or a name beside the oval, which the whole strip can reach, is not in it.
+   */
+  outlineInwardPx: Float32Array | undefined;
   /** pixels in the interior ellipse (what `spot01` and `edgeInk01` are shares of) */
   interiorPx: number;
   /**
@@ -303,12 +309,14 @@ function outlineThickness(
   height: number,
   f: { cx: number; cy: number; cosT: number; sinT: number; oa: number; ob: number },
   pxPerColumn: number,
-): Float32Array {
+): { wholePx: Float32Array; inwardPx: Float32Array } {
   const inPx = EDGE_IN_COLUMNS * pxPerColumn;
   const outPx = EDGE_OUT_COLUMNS * pxPerColumn;
   const step = 0.5;
   const steps = Math.floor((inPx + outPx) / step);
+  const inwardSteps = Math.floor(inPx / step);
   const thickness = new Float32Array(EDGE_ANGLES);
+  const inward = new Float32Array(EDGE_ANGLES);
   for (let k = 0; k < EDGE_ANGLES; k++) {
     const c = EDGE_COS[k] as number;
     const s = EDGE_SIN[k] as number;
@@ -326,12 +334,13 @@ function outlineThickness(
     for (let i = 0; i <= steps; i++, x += nx * step, y += ny * step) {
       const xi = Math.round(x);
       const yi = Math.round(y);
-      if (xi < 0 || yi < 0 || xi >= stride || yi >= height) continue;
-      dark += lut[px[yi * stride + xi] as number] as number;
+      if (xi >= 0 && yi >= 0 && xi < stride && yi < height)
+        dark += lut[px[yi * stride + xi] as number] as number;
+      if (i === inwardSteps) inward[k] = dark * step;
     }
     thickness[k] = dark * step;
   }
-  return thickness;
+  return { wholePx: thickness, inwardPx: inward };
 }
 
 /** Where ink round the oval is looked for, in outer half-axes (the vertical ones × SURROUND_TALL). */
@@ -472,8 +481,13 @@ function medianOfFirst(n: number): number {
  * printed and scanned) and the group's usual outline at that point (what is printed beside it), by more
  * than the slack, times the length of outline the point stands for. 0 where no thickness was measured.
  */
-export function edgeInk01(s: TargetScore, usual: Float32Array | undefined, pxPerColumn: number): number {
-  const t = s.outlineThicknessPx;
+export function edgeInk01(
+  s: TargetScore,
+  usual: Float32Array | undefined,
+  pxPerColumn: number,
+  part: 'whole' | 'inward' = 'whole',
+): number {
+  const t = part === 'whole' ? s.outlineThicknessPx : s.outlineInwardPx;
   if (!t || s.interiorPx === 0) return 0;
   // the outline's own thickness where it is printed at all: a faded outline that a black-and-white scan
   // broke into pieces is as thick as ever where a piece is left, and those pieces are not ink of their own
@@ -904,7 +918,8 @@ export function scoreBubble(image: GrayImage, grid: LocalGrid, options: ScoreOpt
     speckle01: mSum > 0 ? r3(specks / mSum) : 0,
     residue01: r3((around.median - median) / paper),
     spot01: spot >= SPOT_MIN_PIXELS && count ? r3(spot / count) : 0,
-    outlineThicknessPx: outline,
+    outlineThicknessPx: outline?.wholePx,
+    outlineInwardPx: outline?.inwardPx,
     interiorPx: count,
     surroundInk: ringInk,
     streak: hasStreak(win, lut, wx + fracX, wy + fracY, ia, ib, ob),

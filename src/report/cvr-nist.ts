@@ -201,7 +201,7 @@ function describeWithoutPlace(r: AdjudicationReason): string {
     case 'ink-spot':
       return `spot of ink in the target in ${r.contestId} for ${r.optionId}: too little to count as a mark, but solid, like a dot where a pen rested (fill ${r.fill01.toFixed(3)}, spot ${r.spot01.toFixed(3)} of the oval)`;
     case 'ink-on-outline':
-      return `ink on the outline of the target in ${r.contestId} for ${r.optionId}: too little to count as a mark, but of its own, like a dot where a pen rested or a stroke along the edge (fill ${r.fill01.toFixed(3)}, ink on the outline ${r.edgeInk01.toFixed(3)} of the oval)`;
+      return `ink on the outline of the target in ${r.contestId} for ${r.optionId}: too little to count as a mark, but of its own, like a dot where a pen rested or a stroke along the edge (fill ${r.fill01.toFixed(3)}, ink on the outline ${r.edgeInk01.toFixed(3)} of the oval${r.edgeInward01 !== undefined ? `, ${r.edgeInward01.toFixed(3)} on its inner side` : ''})`;
     case 'line-through-target':
       return `a line runs through the target in ${r.contestId} for ${r.optionId} and on beyond it on both sides, like a fold in the paper or a line the scanner drew: read with it fill ${r.fill01.toFixed(3)}, without it ${r.fillWithoutLines01.toFixed(3)}`;
     case 'outline-misplaced':
