@@ -421,7 +421,7 @@ function lightShading(r: Pick<Reading, 'fill01' | 'residue01'>, t: ReviewThresho
  * ink does not look like a voter's strokes: all in one small spot (a dot where a pen rested), or isolated
  * specks (scan noise). An unmarked oval evenly darker than the paper around it (a rubbed-out mark) is sent
  * to a person too, and so is one holding a small spot of solid ink (a hesitation dot, a tiny partial fill)
- * that its mean fill is too small to flag, unless its ink is mostly isolated specks, and one with ink of
+ * that its mean fill is too small to flag, and one with ink of
  * its own on the printed outline (a dot on it, a stroke along its edge).
  */
 function judge(r: Reading, calibration: Calibration): { status: MarkStatus; doubts: Doubt[] } {
@@ -444,8 +444,7 @@ function judge(r: Reading, calibration: Calibration): { status: MarkStatus; doub
     if (lightShading(r, t)) doubts.push('light');
   } else if (status === 'unmarked') {
     if (r.residue01 !== undefined && r.residue01 >= t.residue) doubts.push('residue');
-    // a spot among specks (a speckled black-and-white page) is more likely specks that happen to touch
-    if (r.spot01 !== undefined && r.spot01 >= t.spot && (r.speckle01 ?? 0) < t.speckle) doubts.push('spot');
+    if (r.spot01 !== undefined && r.spot01 >= t.spot) doubts.push('spot');
     if (
       (r.edgeInk01 !== undefined && r.edgeInk01 >= t.edgeInk) ||
       (r.edgeInward01 !== undefined && r.edgeInward01 >= t.edgeInward)
