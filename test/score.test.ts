@@ -520,6 +520,65 @@ describe('how the ink lies, and what the interpreter makes of it', async () => {
     expect(reasonTypes(outEdge, t.optionId)).toContain('ink-on-outline');
   });
 
+  it('paper shaded across an oval (a page curled off the glass) does not read as ink in it', () => {
+    // a shadow towards the right edge of the page, as a curled page casts: the paper darkens by up to 45 %,
+    // quadratically over the right third of the page, steepest where the last column's ovals are
+    const shaded = copy();
+    const from = shaded.widthPx * 0.67;
+    for (let y = 0; y < shaded.heightPx; y++)
+      for (let x = Math.floor(from); x < shaded.widthPx; x++) {
+        const k = y * shaded.widthPx + x;
+        const t = (x - from) / (shaded.widthPx - from);
+        shaded.data[k] = Math.round((shaded.data[k] as number) * (1 - 0.45 * t * t));
+      }
+    const before = read(page);
+    const out = read(shaded);
+    const inShadow = out.targets.filter(
+      (x) => x.side === 'front' && x.centrePx.xPx > from + (shaded.widthPx - from) / 3,
+    );
+    expect(inShadow.length).toBeGreaterThan(3);
+    for (const x of inShadow) {
+      const was = before.targets.find(
+        (y) => y.side === x.side && y.optionId === x.optionId && y.contestId === x.contestId,
+      );
+      expect([x.optionId, x.status]).toEqual([x.optionId, was?.status]);
+      expect(Math.abs(x.fill01 - (was?.fill01 ?? 0))).toBeLessThan(0.02);
+    }
+  });
+
+  it('an oval in a stain is not counted on the stain alone: the paper round it is uneven, a person looks', () => {
+    const { t, g, a, b } = option(2);
+    const { paperSpread } = reviewThresholds(calibration);
+    // a stain: darker by 25 % over an ellipse three times the oval's size, its edge fading over the outer
+    // quarter, so that its lighter rim is in the window the paper level is taken from
+    const stained = copy();
+    const rx = a * 3.2;
+    const ry = b * 3.6;
+    for (let y = Math.floor(g.centre.yPx - ry); y <= g.centre.yPx + ry; y++)
+      for (let x = Math.floor(g.centre.xPx - rx); x <= g.centre.xPx + rx; x++) {
+        const r = Math.hypot((x - g.centre.xPx) / rx, (y - g.centre.yPx) / ry);
+        if (r > 1) continue;
+        const k = y * stained.widthPx + x;
+        stained.data[k] = Math.round((stained.data[k] as number) * (1 - 0.25 * Math.min(1, (1 - r) * 4)));
+      }
+    const s = scoreBubble(stained, g);
+    const out = read(stained);
+    const target = targetIn(out, t.optionId);
+    // the stain alone reads as a definite fill of the blank oval: the window's lightest tenth is its rim
+    expect(s.fill01).toBeGreaterThanOrEqual(definite);
+    expect(s.paperSpread01).toBeGreaterThanOrEqual(paperSpread);
+    expect(target?.status).toBe('marginal');
+    expect(out.reasons).toContainEqual({
+      type: 'marginal-mark',
+      contestId: t.contestId,
+      optionId: t.optionId,
+      fill01: s.fill01,
+      paperSpread01: s.paperSpread01,
+    });
+    // on even paper the paper level and the median of the paper round the oval are one
+    expect(scoreBubble(page, g).paperSpread01).toBeLessThan(0.02);
+  });
+
   it('a circle round an oval broken into dots (a black-and-white scan of a faint one) is ink round it', () => {
     const { t, g, a, b } = option(2);
     const { surround } = reviewThresholds(calibration);

@@ -41,6 +41,13 @@ export const CalibrationSchema = z
        */
       lightFill: Fraction.optional(),
       lightTone: Fraction.optional(),
+      /**
+       * A definite fill under `shadedFill` in an oval whose paper level is `paperSpread` or more lighter
+       * than the median of the paper round it (`paperSpread01`: it sits in a dark patch, a stain, whose
+       * lighter edge made the paper level too light for it) is marginal
+       */
+      paperSpread: Fraction.optional(),
+      shadedFill: Fraction.optional(),
       /** `spot01` at or above which an unmarked oval holds a spot of solid ink worth a look (a dot) */
       spot: Fraction.optional(),
       /** `edgeInk01` at or above which an unmarked oval has ink of its own on its outline (a dot on it) */
@@ -74,6 +81,8 @@ export const REVIEW_DEFAULTS = {
   residue: 0.035,
   lightFill: 0.175,
   lightTone: 0.06,
+  paperSpread: 0.1,
+  shadedFill: 0.35,
   spot: 0.012,
   edgeInk: 0.012,
   edgeInward: 0.008,
@@ -92,6 +101,8 @@ export function reviewThresholds(c: Calibration): ReviewThresholds {
     residue: t.residue ?? REVIEW_DEFAULTS.residue,
     lightFill: t.lightFill ?? REVIEW_DEFAULTS.lightFill,
     lightTone: t.lightTone ?? REVIEW_DEFAULTS.lightTone,
+    paperSpread: t.paperSpread ?? REVIEW_DEFAULTS.paperSpread,
+    shadedFill: t.shadedFill ?? REVIEW_DEFAULTS.shadedFill,
     spot: t.spot ?? REVIEW_DEFAULTS.spot,
     edgeInk: t.edgeInk ?? REVIEW_DEFAULTS.edgeInk,
     edgeInward: t.edgeInward ?? REVIEW_DEFAULTS.edgeInward,

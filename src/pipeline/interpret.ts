@@ -394,6 +394,7 @@ type Reading = Pick<TargetScore, 'fill01' | 'outsideInk01' | 'streak'> &
       | 'inkSpread01'
       | 'speckle01'
       | 'residue01'
+      | 'paperSpread01'
       | 'spot01'
       | 'edgeInk01'
       | 'edgeInward01'
@@ -403,7 +404,17 @@ type Reading = Pick<TargetScore, 'fill01' | 'outsideInk01' | 'streak'> &
   >;
 
 /** Why a reading's fill alone cannot be trusted: each sends the target to a person. */
-type Doubt = 'streak' | 'line' | 'ink-around' | 'compact' | 'speckle' | 'light' | 'residue' | 'spot' | 'edge';
+type Doubt =
+  | 'streak'
+  | 'line'
+  | 'ink-around'
+  | 'compact'
+  | 'speckle'
+  | 'light'
+  | 'shaded'
+  | 'residue'
+  | 'spot'
+  | 'edge';
 
 /**
  * A definite fill that is a light, even shading (a soft pencil pressed lightly: the interior's median is
@@ -412,6 +423,15 @@ type Doubt = 'streak' | 'line' | 'ink-around' | 'compact' | 'speckle' | 'light' 
  */
 function lightShading(r: Pick<Reading, 'fill01' | 'residue01'>, t: ReviewThresholds): boolean {
   return r.residue01 !== undefined && r.residue01 >= t.lightTone && r.fill01 < t.lightFill;
+}
+
+/**
+ * A definite fill not far over the threshold in a dark patch of the paper (a stain) whose lighter edge is in
+ * the window the paper level is taken from: the level is too light for the oval, and the patch alone can
+ * make such a fill. Its `paperSpread01` says how uneven the paper round it is.
+ */
+function shadedPaper(r: Pick<Reading, 'fill01' | 'paperSpread01'>, t: ReviewThresholds): boolean {
+  return r.paperSpread01 !== undefined && r.paperSpread01 >= t.paperSpread && r.fill01 < t.shadedFill;
 }
 
 /**
@@ -442,6 +462,7 @@ function judge(r: Reading, calibration: Calibration): { status: MarkStatus; doub
       doubts.push('compact');
     if (r.speckle01 !== undefined && r.speckle01 >= t.speckle) doubts.push('speckle');
     if (lightShading(r, t)) doubts.push('light');
+    if (shadedPaper(r, t)) doubts.push('shaded');
   } else if (status === 'unmarked') {
     if (r.residue01 !== undefined && r.residue01 >= t.residue) doubts.push('residue');
     if (r.spot01 !== undefined && r.spot01 >= t.spot) doubts.push('spot');
@@ -703,6 +724,7 @@ function scoreSide(layout: SheetSideLayout, p: RegisteredPage, calibration: Cali
       inkSpread01: s.inkSpread01,
       speckle01: s.speckle01,
       residue01: s.residue01,
+      paperSpread01: s.paperSpread01,
       spot01: s.spot01,
       edgeInk01: edgeInk,
       edgeInward01,
@@ -852,6 +874,9 @@ export function applyContestRules(
           fill01: t.fill01,
           ...(t.fill01 >= calibration.thresholds.definite && lightShading(t, review)
             ? { shading01: t.residue01 }
+            : {}),
+          ...(t.fill01 >= calibration.thresholds.definite && shadedPaper(t, review)
+            ? { paperSpread01: t.paperSpread01 }
             : {}),
         });
       if (t.streak) own.push({ type: 'streak-through-target', contestId, optionId: t.optionId });

@@ -64,6 +64,8 @@ export const TargetResultSchema = z.object({
    * is printed beside the oval, a rule or a name, is not in it
    */
   edgeInward01: z.number().optional(),
+  /** how much lighter the paper level is than the median of the paper round the oval, 0..1 (a stain) */
+  paperSpread01: z.number().optional(),
   /**
    * the share of the directions round the oval with ink in them between 1.3 and 2.2 times its size (a
    * circle drawn round it), of those in which the other ovals of its column have no printing, 0..1
@@ -117,6 +119,11 @@ export const AdjudicationReasonSchema = z.discriminatedUnion('type', [
      * pressed lightly), which counts only when darker: how much darker than the paper its interior is
      */
     shading01: z.number().optional(),
+    /**
+     * Given when the fill is over the definite threshold but the oval sits in a dark patch of the paper (a
+     * stain) that can make such a fill alone: how much lighter the paper level is than the paper round it
+     */
+    paperSpread01: z.number().optional(),
   }),
   z.object({ type: z.literal('write-in'), contestId: z.string(), optionId: z.string(), ...TargetAt }),
   z.object({

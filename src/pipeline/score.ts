@@ -101,6 +101,13 @@ export interface TargetScore {
    */
   residue01: number;
   /**
+   * How much lighter the paper level is than the median of the paper around the oval, as a share of the
+   * paper level (after an even shading across it is flattened): near 0 on even paper; large where the oval
+   * sits in a dark patch whose lighter edge is in the window (a stain, a shadow's ridge), which makes the
+   * paper level too light for the oval and its fill too high.
+   */
+  paperSpread01: number;
+  /**
    * The largest spot of solid ink in the interior, as a share of the interior's pixels: the biggest group
    * of touching pixels (8-neighbours) counted as ink in full (`inkCutoff`) that reaches into the interior
    * and is a spot of its own, at most 0.05 in across (not joined to the printed outline or to a stroke)
@@ -195,9 +202,73 @@ export function paperLevel(
 const PAPER_HIST = new Uint32Array(256);
 
 /**
+ * How the paper's level changes across the neighbourhood of an oval (a page curled off the glass, the tent
+ * of a fold): `centre` is the level at the oval's centre, `perXPx` and `perYPx` its change per pixel.
+ */
+interface PaperTilt {
+  readonly cx: number;
+  readonly cy: number;
+  readonly centre: number;
+  readonly perXPx: number;
+  readonly perYPx: number;
+}
+
+/** The level a pixel would have on even paper: its value scaled by how much the tilt darkens it there. */
+function flattened(v: number, x: number, y: number, t: PaperTilt): number {
+  const level = t.centre + t.perXPx * (x - t.cx) + t.perYPx * (y - t.cy);
+  return Math.min(255, Math.round((v * t.centre) / Math.max(1, level)));
+}
+
+/**
+ * The histogram of a rectangle of the image (clipped to it), every `stepPx` pixels, in PAPER_HIST, with
+ * each value first flattened by `tilt` when one is given; the number of samples.
+ */
+function histogramOf(
+  image: GrayImage,
+  cx: number,
+  cy: number,
+  halfW: number,
+  halfH: number,
+  stepPx: number,
+  tilt?: PaperTilt,
+  yFrom = -halfH,
+  yTo = halfH,
+  xFrom = -halfW,
+  xTo = halfW,
+): number {
+  const hist = PAPER_HIST.fill(0);
+  const x0 = Math.max(0, Math.floor(cx + xFrom));
+  const x1 = Math.min(image.widthPx - 1, Math.ceil(cx + xTo));
+  const y0 = Math.max(0, Math.floor(cy + yFrom));
+  const y1 = Math.min(image.heightPx - 1, Math.ceil(cy + yTo));
+  const data = image.data;
+  let n = 0;
+  for (let y = y0; y <= y1; y += stepPx) {
+    const row = y * image.widthPx;
+    for (let x = x0; x <= x1; x += stepPx) {
+      const raw = data[row + x] as number; // x0..x1 and y0..y1 are clipped to the image
+      const v = tilt ? flattened(raw, x, y, tilt) : raw;
+      hist[v] = (hist[v] as number) + 1;
+      n++;
+    }
+  }
+  return n;
+}
+
+/** The value of PAPER_HIST (of `n` samples) that `share` of the samples are at or above. */
+function levelFromTop(n: number, share: number): number {
+  let seen = 0;
+  for (let v = 255; v >= 0; v--) {
+    seen += PAPER_HIST[v] ?? 0;
+    if (seen >= n * share) return v;
+  }
+  return 0;
+}
+
+/**
  * Paper near a point: its level (the 90th percentile of a window, robust to the marks themselves) and
  * the window's median (mostly paper too, but shifted by noise exactly as the median of a blank interior
- * is, which makes it the reference for `residue01`).
+ * is, which makes it the reference for `residue01`). With a tilt, of the paper as if it were even.
  */
 function paperAround(
   image: GrayImage,
@@ -206,36 +277,53 @@ function paperAround(
   halfW: number,
   halfH: number,
   stepPx = 2,
+  tilt?: PaperTilt,
 ): { paper: number; median: number } {
-  const hist = PAPER_HIST.fill(0);
-  const x0 = Math.max(0, Math.floor(cx - halfW));
-  const x1 = Math.min(image.widthPx - 1, Math.ceil(cx + halfW));
-  const y0 = Math.max(0, Math.floor(cy - halfH));
-  const y1 = Math.min(image.heightPx - 1, Math.ceil(cy + halfH));
-  const data = image.data;
-  let n = 0;
-  for (let y = y0; y <= y1; y += stepPx) {
-    const row = y * image.widthPx;
-    for (let x = x0; x <= x1; x += stepPx) {
-      const v = data[row + x] as number; // x0..x1 and y0..y1 are clipped to the image
-      hist[v] = (hist[v] as number) + 1;
-      n++;
-    }
-  }
+  const n = histogramOf(image, cx, cy, halfW, halfH, stepPx, tilt);
   if (n === 0) return { paper: 255, median: 255 };
-  let paper = 255;
-  let median = 255;
-  let seen = 0;
-  for (let v = 255; v >= 0; v--) {
-    const before = seen;
-    seen += hist[v] ?? 0;
-    if (before < n * 0.1 && seen >= n * 0.1) paper = Math.max(v, 64);
-    if (seen * 2 >= n) {
-      median = v;
-      break;
-    }
-  }
-  return { paper, median };
+  return { paper: Math.max(levelFromTop(n, 0.1), 64), median: levelFromTop(n, 0.5) };
+}
+
+/** Shading across an oval's neighbourhood under this share of the paper level is left as it is. */
+const TILT_MIN = 0.03;
+
+/**
+ * How the paper's level changes round an oval, from the 75th percentiles of the four quarters of the bands
+ * above and below it (from `bandFrom` to `halfH` off its centre, clear of the name printed beside it on its
+ * row). Not the median: a label printed under a write-in oval can fill most of a quarter; not the 90th
+ * percentile: a light streak of the scanner a few pixels wide beside the oval sets that in one quarter. On
+ * a ramp each quarter's percentile is its level at the same place in it, so their differences are the
+ * slope. Undefined where the paper is even to within TILT_MIN of its level across the window.
+ */
+function paperTilt(
+  image: GrayImage,
+  cx: number,
+  cy: number,
+  halfW: number,
+  halfH: number,
+  bandFrom: number,
+): PaperTilt | undefined {
+  const quarter = (yFrom: number, yTo: number, xFrom: number, xTo: number) => {
+    const n = histogramOf(image, cx, cy, halfW, halfH, 2, undefined, yFrom, yTo, xFrom, xTo);
+    return n === 0 ? undefined : levelFromTop(n, 0.25);
+  };
+  const topLeft = quarter(-halfH, -bandFrom, -halfW, 0);
+  const topRight = quarter(-halfH, -bandFrom, 0, halfW);
+  const bottomLeft = quarter(bandFrom, halfH, -halfW, 0);
+  const bottomRight = quarter(bandFrom, halfH, 0, halfW);
+  if (
+    topLeft === undefined ||
+    topRight === undefined ||
+    bottomLeft === undefined ||
+    bottomRight === undefined
+  )
+    return undefined;
+  // the quarters' middles are halfW apart across, and bandFrom + halfH apart down
+  const perXPx = (topRight + bottomRight - topLeft - bottomLeft) / 2 / halfW;
+  const perYPx = (bottomLeft + bottomRight - topLeft - topRight) / 2 / (bandFrom + halfH);
+  const centre = (topLeft + topRight + bottomLeft + bottomRight) / 4;
+  if (Math.abs(perXPx) * halfW + Math.abs(perYPx) * halfH < TILT_MIN * centre) return undefined;
+  return { cx, cy, centre, perXPx, perYPx };
 }
 
 const RING_POINTS = 40;
@@ -648,6 +736,14 @@ function windowAround(image: GrayImage, cx: number, cy: number, halfW: number, h
   return { data, widthPx: w, heightPx: h };
 }
 
+/** Every pixel of a window whose top-left corner is image pixel (x0, y0) flattened by a tilt. */
+function flattenWindow(win: Window, x0: number, y0: number, tilt: PaperTilt): void {
+  const { data, widthPx, heightPx } = win;
+  for (let y = 0; y < heightPx; y++)
+    for (let x = 0, i = y * widthPx; x < widthPx; x++, i++)
+      data[i] = flattened(data[i] as number, x0 + x, y0 + y, tilt);
+}
+
 /**
  * Pixel-index offsets (in a window of width `stride`) of the outline ring and the ring just outside it,
  * around a centre `fracX`, `fracY` pixels from the window pixel the offsets are added to: the samples
@@ -707,7 +803,10 @@ export function scoreBubble(image: GrayImage, grid: LocalGrid, options: ScoreOpt
   const b = BUBBLE.halfHeightRows * grid.pxPerRow;
   const cosT = Math.cos(grid.angleRad);
   const sinT = Math.sin(grid.angleRad);
-  const around = paperAround(image, grid.centre.xPx, grid.centre.yPx, a * 2.2, b * 3);
+  // paper shaded across the oval (a curled page, a fold's tent) is flattened first, in the window and
+  // in the paper level, so that the side of the oval nearer the shadow does not read as ink
+  const tilt = paperTilt(image, grid.centre.xPx, grid.centre.yPx, a * 2.2, b * 3, b * 1.5);
+  const around = paperAround(image, grid.centre.xPx, grid.centre.yPx, a * 2.2, b * 3, 2, tilt);
   const paper = around.paper;
   const lut = darknessLut(paper);
   const search = options.searchFraction ?? 1;
@@ -726,6 +825,7 @@ export function scoreBubble(image: GrayImage, grid: LocalGrid, options: ScoreOpt
   const cx0 = Math.round(grid.centre.xPx);
   const cy0 = Math.round(grid.centre.yPx);
   const win = windowAround(image, cx0, cy0, halfW, halfH);
+  if (tilt) flattenWindow(win, cx0 - halfW, cy0 - halfH, tilt);
   const px = win.data;
   const stride = win.widthPx;
   if (solidMap.length < win.widthPx * win.heightPx) solidMap = new Uint8Array(win.widthPx * win.heightPx * 2);
@@ -917,6 +1017,7 @@ export function scoreBubble(image: GrayImage, grid: LocalGrid, options: ScoreOpt
     inkSpread01: r3(spread),
     speckle01: mSum > 0 ? r3(specks / mSum) : 0,
     residue01: r3((around.median - median) / paper),
+    paperSpread01: r3((paper - around.median) / paper),
     spot01: spot >= SPOT_MIN_PIXELS && count ? r3(spot / count) : 0,
     outlineThicknessPx: outline?.wholePx,
     outlineInwardPx: outline?.inwardPx,

@@ -68,7 +68,7 @@ export function cvrReportHeader(election: Election, options: CvrReportOptions): 
     const review = reviewThresholds(c);
     deviceNotes.push(
       `calibration ${c.name}: marked at fill01 >= ${c.thresholds.definite}, marginal at fill01 >= ${c.thresholds.marginal}, write-in ink >= ${c.thresholds.writeInInk}, ink around an unmarked oval >= ${c.thresholds.outsideInk} sent to review; ` +
-        `a definite mark sent to review when its ink spread < ${review.compactSpread} or specks >= ${review.speckle} of it or when it is a light even shading (residue >= ${review.lightTone}) under fill01 ${review.lightFill}, an unmarked oval when its residue >= ${review.residue}, a target read again when its outline strays more than ${review.outlineShift} grid units from its neighbours'`,
+        `a definite mark sent to review when its ink spread < ${review.compactSpread} or specks >= ${review.speckle} of it or when it is a light even shading (residue >= ${review.lightTone}) under fill01 ${review.lightFill} or sits in a dark patch of the paper (paper spread >= ${review.paperSpread}) under fill01 ${review.shadedFill}, an unmarked oval when its residue >= ${review.residue}, a target read again when its outline strays more than ${review.outlineShift} grid units from its neighbours'`,
     );
   }
   const candidates = new Map<string, Record<string, unknown>>();
@@ -183,9 +183,11 @@ function describeWithoutPlace(r: AdjudicationReason): string {
     case 'undervote':
       return `undervote in ${r.contestId}: ${r.votes} of ${r.seats}`;
     case 'marginal-mark':
-      return r.shading01 === undefined
-        ? `marginal mark in ${r.contestId} for ${r.optionId} (fill ${r.fill01.toFixed(3)})`
-        : `marginal mark in ${r.contestId} for ${r.optionId}: a light, even shading, as a soft pencil leaves it, not yet dark enough to count without a look (fill ${r.fill01.toFixed(3)}, shading ${r.shading01.toFixed(3)})`;
+      if (r.shading01 !== undefined)
+        return `marginal mark in ${r.contestId} for ${r.optionId}: a light, even shading, as a soft pencil leaves it, not yet dark enough to count without a look (fill ${r.fill01.toFixed(3)}, shading ${r.shading01.toFixed(3)})`;
+      if (r.paperSpread01 !== undefined)
+        return `marginal mark in ${r.contestId} for ${r.optionId}: the oval sits in a dark patch of the paper (a stain, a shadow) that could make this fill alone (fill ${r.fill01.toFixed(3)}; the paper round it is ${r.paperSpread01.toFixed(3)} darker at its median than at its lightest)`;
+      return `marginal mark in ${r.contestId} for ${r.optionId} (fill ${r.fill01.toFixed(3)})`;
     case 'write-in':
       return `write-in in ${r.contestId} (${r.optionId})`;
     case 'unmarked-write-in':
