@@ -242,6 +242,22 @@ const VARIANTS: Variant[] = [
   },
   { name: 'printed at 97 %', grey: true, make: (p) => printedAt(p, 0.97) },
   { name: 'darker (gamma 1.8)', grey: false, make: (p) => mapPixels(p, (v) => 255 * (v / 255) ** 1.8) },
+  {
+    // a page curled off the glass: the paper darkens towards the right edge by up to 35 %, quadratically
+    // over the right quarter (Amherst's write-in ovals read 0.022-0.027 here before shading was flattened)
+    name: 'a shadow darkening the right edge by 35 % (a curled page)',
+    grey: false,
+    make: (p) => {
+      const { widthPx: w, heightPx: h } = p.gray;
+      const data = new Uint8Array(p.gray.data);
+      const from = Math.floor(w * 0.75);
+      for (let x = from; x < w; x++) {
+        const k = 1 - 0.35 * ((x - from) / (w - from)) ** 2;
+        for (let y = 0; y < h; y++) data[y * w + x] = Math.round((data[y * w + x] as number) * k);
+      }
+      return png(raw({ ...p.gray, data }), p.dpi);
+    },
+  },
   { name: 'lighter (×1.15 + 20)', grey: false, make: (p) => mapPixels(p, (v) => v * 1.15 + 20) },
   {
     name: 'grey scanner background, page caught 30 px late',
