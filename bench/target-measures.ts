@@ -177,6 +177,14 @@ async function main(argv: readonly string[]): Promise<void> {
   console.log(
     `  clear blanks at or above ${[0.008, 0.01].map((t) => `${t}: ${blankEdges.filter((v) => v >= t).length}`).join(', ')}`,
   );
+  const { edgeInward: inwardT } = reviewThresholds(calibration.value);
+  const inward = (rs: Row[]) => rs.flatMap((r) => (r.edgeInward01 !== undefined ? [r.edgeInward01] : []));
+  // what else sends a blank to a person: a fill over the marginal one, or the whole strip's ink
+  const otherwiseClear = clearEmpty.filter((r) => r.kind === 'none' && (r.edgeInk01 ?? 0) < edgeT);
+  console.log(`ink on the outline's inner side (threshold ${inwardT}), targets unmarked by their fill:`);
+  console.log(`  clear blanks: ${tail(inward(clearEmpty.filter((r) => r.kind === 'none')), inwardT)}`);
+  console.log(`  clear blanks under the whole strip's threshold: ${tail(inward(otherwiseClear), inwardT)}`);
+  console.log(`  hesitation dots: ${missed(rows, 'hesitation-dot', (r) => r.edgeInward01)}`);
   const { spot: spotT } = reviewThresholds(calibration.value);
   const spots = (rs: Row[]) => rs.flatMap((r) => (r.spot01 !== undefined ? [r.spot01] : []));
   console.log(`ink spot (threshold ${spotT}), targets unmarked by their fill:`);
