@@ -202,8 +202,9 @@ export function paperLevel(
 const PAPER_HIST = new Uint32Array(256);
 
 /**
- * How the paper's level changes across the neighbourhood of an oval (a page curled off the glass, the tent
- * of a fold): `centre` is the level at the oval's centre, `perXPx` and `perYPx` its change per pixel.
+ * How the paper's level changes across the neighbourhood of an oval (a page curled off the glass): its
+ * change per pixel across and down from the oval's centre (`cx`, `cy`), and `centre`, the level there that
+ * the flattened pixels are scaled to (the mean of the four levels the slope was taken from).
  */
 interface PaperTilt {
   readonly cx: number;
@@ -219,28 +220,24 @@ function flattened(v: number, x: number, y: number, t: PaperTilt): number {
   return Math.min(255, Math.round((v * t.centre) / Math.max(1, level)));
 }
 
+/** A rectangle of the image in pixel coordinates, its edges included (fractional: rounded outwards). */
+interface BoxPx {
+  readonly left: number;
+  readonly right: number;
+  readonly top: number;
+  readonly bottom: number;
+}
+
 /**
- * The histogram of a rectangle of the image (clipped to it), every `stepPx` pixels, in PAPER_HIST, with
- * each value first flattened by `tilt` when one is given; the number of samples.
+ * The histogram of a box of the image (clipped to it), every `stepPx` pixels, in PAPER_HIST, with each
+ * value first flattened by `tilt` when one is given; the number of samples.
  */
-function histogramOf(
-  image: GrayImage,
-  cx: number,
-  cy: number,
-  halfW: number,
-  halfH: number,
-  stepPx: number,
-  tilt?: PaperTilt,
-  yFrom = -halfH,
-  yTo = halfH,
-  xFrom = -halfW,
-  xTo = halfW,
-): number {
+function histogramOf(image: GrayImage, box: BoxPx, stepPx: number, tilt?: PaperTilt): number {
   const hist = PAPER_HIST.fill(0);
-  const x0 = Math.max(0, Math.floor(cx + xFrom));
-  const x1 = Math.min(image.widthPx - 1, Math.ceil(cx + xTo));
-  const y0 = Math.max(0, Math.floor(cy + yFrom));
-  const y1 = Math.min(image.heightPx - 1, Math.ceil(cy + yTo));
+  const x0 = Math.max(0, Math.floor(box.left));
+  const x1 = Math.min(image.widthPx - 1, Math.ceil(box.right));
+  const y0 = Math.max(0, Math.floor(box.top));
+  const y1 = Math.min(image.heightPx - 1, Math.ceil(box.bottom));
   const data = image.data;
   let n = 0;
   for (let y = y0; y <= y1; y += stepPx) {
@@ -279,7 +276,8 @@ function paperAround(
   stepPx = 2,
   tilt?: PaperTilt,
 ): { paper: number; median: number } {
-  const n = histogramOf(image, cx, cy, halfW, halfH, stepPx, tilt);
+  const box = { left: cx - halfW, right: cx + halfW, top: cy - halfH, bottom: cy + halfH };
+  const n = histogramOf(image, box, stepPx, tilt);
   if (n === 0) return { paper: 255, median: 255 };
   return { paper: Math.max(levelFromTop(n, 0.1), 64), median: levelFromTop(n, 0.5) };
 }
@@ -303,8 +301,12 @@ function paperTilt(
   halfH: number,
   bandFrom: number,
 ): PaperTilt | undefined {
-  const quarter = (yFrom: number, yTo: number, xFrom: number, xTo: number) => {
-    const n = histogramOf(image, cx, cy, halfW, halfH, 2, undefined, yFrom, yTo, xFrom, xTo);
+  const quarter = (top: number, bottom: number, left: number, right: number) => {
+    const n = histogramOf(
+      image,
+      { left: cx + left, right: cx + right, top: cy + top, bottom: cy + bottom },
+      2,
+    );
     return n === 0 ? undefined : levelFromTop(n, 0.25);
   };
   const topLeft = quarter(-halfH, -bandFrom, -halfW, 0);
