@@ -126,6 +126,26 @@ describe('hesitation dots at the edge of what a scan keeps', () => {
     expect(ours?.spot01).toBeGreaterThanOrEqual(spot);
   });
 
+  it('a dot a 150 dpi black-and-white scan kept as 3 pixels is sent to review as an ink spot', async () => {
+    // sheet 001838 of the realistic 20,000 corpus (a 150 dpi G4 page): the scan's threshold left 3 black
+    // pixels of a hesitation dot in the write-in oval of column 32, 1 % of its interior, the share from
+    // which the generator's truth calls a dot visible.
+    const election = demoElection();
+    const { out, truth } = await readGenerated(election, '001838', 723328475);
+    const dot = truth.targets.find((t) => t.kind === 'hesitation-dot');
+    expect(dot).toMatchObject({ side: 'front', column: 32, row: 12, ambiguous: true, visibleInScan: true });
+    const ours = out.targets.find((t) => t.side === 'front' && t.column === 32 && t.row === 12);
+    expect(ours?.status).toBe('marginal');
+    expect(ours?.spot01).toBeGreaterThanOrEqual(reviewThresholds(defaultCalibration()).spot);
+    expect(out.reasons).toContainEqual({
+      type: 'ink-spot',
+      contestId: dot?.contestId,
+      optionId: dot?.optionId,
+      fill01: ours?.fill01,
+      spot01: ours?.spot01,
+    });
+  });
+
   it('a gray dot hanging from the inside of the outline is sent to review by the ink on its inner side', async () => {
     // sheet 015703 of the realistic 20,000 corpus (a 300 dpi JPEG): a gray notch hangs from the top of
     // the write-in oval of column 32 into it (looked at in the scan), beside the rule printed right of

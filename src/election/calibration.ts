@@ -83,7 +83,7 @@ export const REVIEW_DEFAULTS = {
   lightTone: 0.06,
   paperSpread: 0.1,
   shadedFill: 0.35,
-  spot: 0.012,
+  spot: 0.01,
   edgeInk: 0.012,
   edgeInward: 0.008,
   surround: 0.65,
