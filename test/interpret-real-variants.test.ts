@@ -119,6 +119,21 @@ async function printedAt(p: Original, factor: number): Promise<Buffer> {
   );
 }
 
+/**
+ * Scanner streaks (dirt on the glass): a band `widthPx` wide darkened by `dark` straight down the whole
+ * image through the middle of each of Hudson's and Amherst's three columns of ovals (grid columns 12, 19, 26).
+ */
+function streaked(p: Original, dark: number, widthPx: number): GrayImage {
+  const { widthPx: w, heightPx: h } = p.gray;
+  const data = new Uint8Array(p.gray.data);
+  for (const column of [12, 19, 26]) {
+    const from = Math.round((p.grid.top[column] as PointPx).xPx - widthPx / 2);
+    for (let x = from; x < from + widthPx; x++)
+      for (let y = 0; y < h; y++) data[y * w + x] = Math.round((data[y * w + x] as number) * (1 - dark));
+  }
+  return { ...p.gray, data };
+}
+
 /** The pixels of a PNG made here (one channel). */
 async function pixelsOf(png: Buffer): Promise<Uint8Array> {
   return new Uint8Array(await sharp(png).toColourspace('b-w').raw().toBuffer());
@@ -309,6 +324,17 @@ const VARIANTS: Variant[] = [
         [12, 13, 14, 15, 16, 17, 18, 19].map((i) => p.grid.top[i]),
         true,
       ),
+  },
+  {
+    // before streaks were taken out, every oval of such a column went to a person (Hudson: 52 targets)
+    name: 'a scanner streak 6 px wide, 35 % dark, down each column of ovals',
+    grey: false,
+    make: (p) => png(raw(streaked(p, 0.35, 6)), p.dpi),
+  },
+  {
+    name: 'a black scanner streak 3 px wide down each column of ovals, black-and-white',
+    grey: false,
+    make: (p) => bilevelTiff(raw(streaked(p, 1, 3)), 128, p.dpi),
   },
   {
     name: 'the top row cut off by the image edge',
@@ -553,6 +579,28 @@ for (const set of SETS) {
       expect(lines).toBeGreaterThan(0);
       for (const r of out.reasons)
         if (r.type === 'line-through-target') expect(r.fillWithoutLines01).toBeLessThan(r.fill01);
+    });
+
+    it('a scanner streak down the columns of ovals is taken out of each: none goes to a person for it, each page says where it ran', async () => {
+      const make = async (side: 'front' | 'back') => {
+        const o = originals[side] as Original;
+        return png(raw(streaked(o, 0.35, 6)), o.dpi);
+      };
+      const out = interpretSheet(
+        await pagesOfBytes([await make('front'), await make('back')]),
+        electionAt(join(set.dir, 'election.json')),
+        calibration,
+      );
+      if (out.type !== 'interpreted') expect.fail(`rejected: ${out.reason}: ${out.detail}`);
+      const inColumns = out.targets.filter((t) => [12, 19, 26].includes(Math.round(t.column)));
+      expect(inColumns.length).toBeGreaterThan(30);
+      for (const t of inColumns)
+        expect([t.optionId, t.streak, t.streakShare01]).toEqual([t.optionId, true, 0]);
+      expect(out.reasons.filter((r) => r.type === 'streak-through-target')).toEqual([]);
+      for (const page of out.pages)
+        expect(page.warnings.filter((w) => w.startsWith('a scanner streak runs down the page'))).toHaveLength(
+          1,
+        );
     });
 
     for (const variant of VARIANTS) {

@@ -1,6 +1,6 @@
 /**
  * The score stage on a real page drawn on: a blank oval scores ~0 (its printed outline is not ink), a
- * filled one ~1, a small offset is found, a circled oval shows outside ink, a scanner streak is caught.
+ * filled one ~1, a small offset is found, a circled oval shows outside ink, a scanner streak is taken out.
  * How the ink lies, and what the interpreter makes of it: a dot vs a check, specks vs strokes, a faint
  * smudge, a circle that pulls the outline search off the oval, a tiny dot the fill is too small to flag.
  */
@@ -128,31 +128,67 @@ describe('score', async () => {
     expect(s.outsideInk01).toBeGreaterThanOrEqual(defaultCalibration().thresholds.outsideInk);
   });
 
-  it('a scanner streak through a blank target is flagged and never counted as a vote', async () => {
-    const img = { ...page, data: new Uint8Array(page.data) };
-    const g = at(0);
-    const x0 = Math.round(g.centre.xPx);
-    for (let y = 0; y < img.heightPx; y++)
-      for (let x = x0 - 1; x <= x0 + 1; x++) img.data[y * img.widthPx + x] = 30;
-    expect(scoreBubble(img, g).streak).toBe(true);
-    expect(scoreBubble(page, g).streak).toBe(false);
+  /** The demo sheet with the front's page replaced, read whole. */
+  async function readWithFront(front: GrayImage): Promise<InterpretedSheet> {
     const back = await decodeImage(readFileSync(join(DEMO, '000006-back.jpeg')));
     if (back.type !== 'ok' || !back.pages[0]) throw new Error('demo back did not decode');
     const out = interpretSheet(
       [
-        { ...img, imageIndex: 0, page: 0 },
+        { ...front, imageIndex: 0, page: 0 },
         { ...back.pages[0], imageIndex: 1, page: 0 },
       ],
       election,
       defaultCalibration(),
     );
     if (out.type !== 'interpreted') throw new Error(`rejected: ${out.detail}`);
+    return out;
+  }
+
+  /** The blank front with a streak `widthPx` wide down the whole page at `x0`, of pixel value `value`. */
+  function withStreak(x0: number, widthPx: number, value: (v: number) => number) {
+    const img = { ...page, data: new Uint8Array(page.data) };
+    for (let y = 0; y < img.heightPx; y++)
+      for (let x = x0; x < x0 + widthPx; x++)
+        img.data[y * img.widthPx + x] = value(img.data[y * img.widthPx + x] as number);
+    return img;
+  }
+
+  it('a scanner streak through a target is taken out before it is read: blank stays blank, a fill stays a fill', async () => {
+    const g = at(0);
+    const x0 = Math.round(g.centre.xPx) - 1;
+    // black, 3 px wide: nothing under it can be seen, so its columns are redrawn from either side
+    const black = withStreak(x0, 3, () => 30);
+    const s = scoreBubble(black, g);
+    expect([s.streak, s.fill01]).toEqual([true, 0]);
+    expect(s.streakShare01).toBeGreaterThan(0);
+    expect(s.streakShare01).toBeLessThan(0.25);
+    expect(scoreBubble(page, g).streak).toBe(false);
+    // grey, 6 px wide, over a filled oval and through a blank one: seen through
+    const grey = withStreak(x0, 6, (v) => Math.round(v * 0.6));
+    const filled = { ...grey, data: new Uint8Array(grey.data) };
+    fillEllipse(filled, g.centre.xPx, g.centre.yPx, g.pxPerColumn * 0.3, g.pxPerRow * 0.2, 60);
+    expect(scoreBubble(grey, g)).toMatchObject({ streak: true, streakShare01: 0, fill01: 0 });
+    expect(scoreBubble(filled, g).fill01).toBeGreaterThan(0.9);
+    const out = await readWithFront(black);
     const t = out.targets.find((x) => x.side === 'front' && x.optionId === targets[0]?.optionId);
-    expect(t?.status).not.toBe('marked');
+    expect([t?.status, t?.streak]).toEqual(['unmarked', true]);
+    expect(out.reasons.filter((r) => r.type === 'streak-through-target')).toEqual([]);
+    expect(out.pages[0]?.warnings).toContainEqual(
+      expect.stringMatching(/^a scanner streak runs down the page through \d+ targets? \(near x /),
+    );
+  });
+
+  it('a black streak over a quarter of an oval or more sends it to a person, never counted', async () => {
+    const g = at(0);
+    const out = await readWithFront(withStreak(Math.round(g.centre.xPx) - 5, 10, () => 20));
+    const t = out.targets.find((x) => x.side === 'front' && x.optionId === targets[0]?.optionId);
+    expect(t?.status).toBe('marginal');
+    expect(t?.streakShare01).toBeGreaterThanOrEqual(0.25);
     expect(out.reasons).toContainEqual({
       type: 'streak-through-target',
       contestId: targets[0]?.contestId,
       optionId: targets[0]?.optionId,
+      streakShare01: t?.streakShare01,
     });
     expect(out.needsReview).toBe(true);
   });

@@ -400,6 +400,7 @@ type Reading = Pick<TargetScore, 'fill01' | 'outsideInk01' | 'streak'> &
       | 'edgeInward01'
       | 'fillWithoutLines01'
       | 'coreSpread01'
+      | 'streakShare01'
     >
   >;
 
@@ -435,8 +436,14 @@ function shadedPaper(r: Pick<Reading, 'fill01' | 'paperSpread01'>, t: ReviewThre
 }
 
 /**
+ * A streak too dark to see through hides the columns it covers: over this share of the interior's width (8 px
+ * of a 200 dpi oval), what is under it could change the reading.
+ */
+const STREAK_HIDES = 0.25;
+
+/**
  * The status of one reading and the doubts behind it. A definite fill is not counted, but sent to a
- * person, when a streak runs through it (its ink is not the voter's), when there is as much ink around the
+ * person, when a scanner streak taken out of it covered too much of it to read round (at any status), when there is as much ink around the
  * oval as in it (a circled option drawn through it, a speckled or shadowed patch of the scan), or when its
  * ink does not look like a voter's strokes: all in one small spot (a dot where a pen rested), or isolated
  * specks (scan noise). An unmarked oval evenly darker than the paper around it (a rubbed-out mark) is sent
@@ -452,8 +459,9 @@ function judge(r: Reading, calibration: Calibration): { status: MarkStatus; doub
   // person decides
   if (r.fillWithoutLines01 !== undefined && statusOf(r.fillWithoutLines01, calibration) !== status)
     doubts.push('line');
+  // a streak too wide to read round, whatever the rest of the oval says
+  if (r.streakShare01 !== undefined && r.streakShare01 >= STREAK_HIDES) doubts.push('streak');
   if (status === 'marked') {
-    if (r.streak) doubts.push('streak');
     if (inkAround(r.fill01, r.outsideInk01, calibration)) doubts.push('ink-around');
     if (
       (r.inkSpread01 !== undefined && r.inkSpread01 < t.compactSpread) ||
@@ -715,6 +723,7 @@ function scoreSide(layout: SheetSideLayout, p: RegisteredPage, calibration: Cali
       fill01: s.fill01,
       outsideInk01: s.outsideInk01,
       streak: s.streak,
+      ...(s.streakShare01 !== undefined ? { streakShare01: s.streakShare01 } : {}),
       // Counted only when nothing casts doubt on the reading, and when a target read twice (its outline
       // strayed from its neighbours') reads the same both times; otherwise a person decides.
       status: firstStatus && firstStatus !== judged.status ? 'marginal' : judged.status,
@@ -798,6 +807,13 @@ function inkReasons(t: TargetResult, contestId: string, calibration: Calibration
         // the spread that made it compact: of all its ink, or of its one large group of solid ink
         inkSpread01: Math.min(t.inkSpread01, t.coreSpread01 ?? 1),
       });
+    else if (doubt === 'streak')
+      out.push({
+        type: 'streak-through-target',
+        contestId,
+        optionId,
+        ...(t.streakShare01 !== undefined ? { streakShare01: t.streakShare01 } : {}),
+      });
     else if (doubt === 'speckle' && t.speckle01 !== undefined)
       out.push({ type: 'speckle-in-target', contestId, optionId, fill01: t.fill01, speckle01: t.speckle01 });
     else if (doubt === 'residue' && t.residue01 !== undefined)
@@ -879,7 +895,6 @@ export function applyContestRules(
             ? { paperSpread01: t.paperSpread01 }
             : {}),
         });
-      if (t.streak) own.push({ type: 'streak-through-target', contestId, optionId: t.optionId });
       own.push(...inkReasons(t, contestId, calibration));
       const circled = t.surround01 !== undefined && t.surround01 >= review.surround;
       if (
@@ -915,6 +930,13 @@ export function applyContestRules(
   if (targets.length > 0 && targets.every((t) => t.status === 'unmarked'))
     reasons.unshift({ type: 'blank-ballot' });
   return { contests, reasons };
+}
+
+/** What a page's reader says of the scanner streaks taken out of its targets. */
+function streakWarning(streaked: readonly TargetResult[]): string {
+  const xs = [...new Set(streaked.map((t) => Math.round(t.centrePx.xPx / 10) * 10))].sort((a, b) => a - b);
+  const n = streaked.length;
+  return `a scanner streak runs down the page through ${n} target${n === 1 ? '' : 's'} (near x ${xs.join(', ')} px): each was read with the streak taken out`;
 }
 
 /**
@@ -1060,7 +1082,10 @@ export function interpretSheet(
     });
     if (!layout) continue;
     layouts.push(layout);
-    targets.push(...scoreSide(layout, p, calibration));
+    const read = scoreSide(layout, p, calibration);
+    const streaked = read.filter((t) => t.streak);
+    if (streaked.length) pageInfos[pageInfos.length - 1]?.warnings.push(streakWarning(streaked));
+    targets.push(...read);
   }
   const { contests, reasons } = applyContestRules(election, layouts, targets, calibration);
   const review = options.reviewReasons ?? DEFAULT_REVIEW_REASONS;

@@ -21,8 +21,16 @@ export const TargetResultSchema = z.object({
   centrePx: z.object({ xPx: z.number(), yPx: z.number() }),
   halfWidthPx: z.number(),
   halfHeightPx: z.number(),
-  /** a scanner streak runs through the target: its fill cannot be trusted */
+  /**
+   * a scanner streak (a dark line down the whole page) runs through the target: it was taken out before
+   * the target was read, its columns brightened back by the light they let through
+   */
   streak: z.boolean(),
+  /**
+   * given with a streak: the share of the interior's width it hid, where it let through too little light
+   * to see anything under it (those columns are redrawn from either side)
+   */
+  streakShare01: z.number().optional(),
   /** ink just above and below the oval (a circled option), 0..1 */
   outsideInk01: z.number(),
   /** ink fraction of the write-in area, for write-in targets: its pixels that are ink, the printing left out */
@@ -142,11 +150,13 @@ export const AdjudicationReasonSchema = z.discriminatedUnion('type', [
     /** how much of the way round the oval there is ink (a circle round it), where that was measured */
     surround01: z.number().optional(),
   }),
+  /** a scanner streak covers so much of the oval that what is under it cannot be read */
   z.object({
     type: z.literal('streak-through-target'),
     contestId: z.string(),
     optionId: z.string(),
     ...TargetAt,
+    streakShare01: z.number().optional(),
   }),
   /** a definite fill that sits in one small spot of the oval (a dot where a pen rested), not across it */
   z.object({

@@ -16,6 +16,7 @@
  * dot on the outline, a stroke along its edge) that neither the interior nor the bands around the oval see.
  */
 import type { GrayImage, PointPx } from '../image.ts';
+import { mendRun, STREAK_MAX_COLUMNS, streakFields, streakRuns } from './streaks.ts';
 
 /** How the interpreter sees the grid near one point: its pixel position and the local pitch. */
 export interface LocalGrid {
@@ -80,8 +81,17 @@ export interface TargetScore {
   /** ink in the band just above and in the band just below the oval, the lesser of the two: a circle
    *  drawn around the oval shows in both */
   outsideInk01: number;
-  /** a dark vertical line runs through the oval and on above and below it (scanner glass dirt) */
+  /**
+   * A scanner streak (a dark line down the whole page, dirt on the glass) runs through the interior. It
+   * was taken out before anything was measured (its columns brightened back by the light they let
+   * through), so the measures are of the oval without it.
+   */
   streak: boolean;
+  /**
+   * Given with a streak: the share of the interior's width it hid, where it let through too little light to
+   * see anything (those columns are redrawn from the pixels either side).
+   */
+  streakShare01?: number;
   /**
    * How far the interior's ink spreads, in interior half-axes: twice the standard deviation of the
    * ink's position along its longest direction. An even fill is 1 (and a stroke across the oval at least
@@ -340,8 +350,7 @@ const RING_SIN = Float64Array.from({ length: RING_POINTS }, (_, i) =>
 /** The ring just outside the outline that the search subtracts, relative to the outline (x, y). */
 const OFF_RING_X = 1.3;
 const OFF_RING_Y = 1.45;
-/** How far above and below the oval the streak check looks, in outer half-heights. */
-const STREAK_INNER = 1.4;
+/** How far above and below the oval the window reaches, in outer half-heights: the rows a streak is seen in. */
 const STREAK_OUTER = 3.2;
 
 /**
@@ -828,6 +837,12 @@ export function scoreBubble(image: GrayImage, grid: LocalGrid, options: ScoreOpt
   const cy0 = Math.round(grid.centre.yPx);
   const win = windowAround(image, cx0, cy0, halfW, halfH);
   if (tilt) flattenWindow(win, cx0 - halfW, cy0 - halfH, tilt);
+  // a scanner streak down the page through the oval is taken out before anything is measured
+  const streaks = streakRuns(win, image, cx0 - halfW, paper, {
+    reachPx: Math.ceil(a * maxScale + rangeX) + 2,
+    maxWidthPx: STREAK_MAX_COLUMNS * grid.pxPerColumn,
+  });
+  for (const run of streaks) mendRun(win, run);
   const px = win.data;
   const stride = win.widthPx;
   if (solidMap.length < win.widthPx * win.heightPx) solidMap = new Uint8Array(win.widthPx * win.heightPx * 2);
@@ -1025,7 +1040,7 @@ export function scoreBubble(image: GrayImage, grid: LocalGrid, options: ScoreOpt
     outlineInwardPx: outline?.inwardPx,
     interiorPx: count,
     surroundInk: ringInk,
-    streak: hasStreak(win, lut, wx + fracX, wy + fracY, ia, ib, ob),
+    ...streakFields(streaks, wx + fracX, ia * Math.abs(cosT) + ib * Math.abs(sinT)),
     centre: { xPx: grid.centre.xPx + bestDx, yPx: grid.centre.yPx + bestDy },
     halfWidthPx: oa,
     halfHeightPx: ob,
@@ -1238,36 +1253,4 @@ function spreadOf(w: number, mU: number, mV: number, mUU: number, mVV: number, m
   const cuv = mUV / w - meanU * meanV;
   const half = (cuu - cvv) / 2;
   return 2 * Math.sqrt(Math.max(0, (cuu + cvv) / 2 + Math.sqrt(half * half + cuv * cuv)));
-}
-
-/**
- * A scanner streak is a thin dark line along the feed direction (image vertical, whatever the page's
- * skew) running through the oval's interior and on well above and below it. A voter's mark stays near
- * the oval; a streak does not. Coordinates are in the window.
- */
-function hasStreak(
-  win: Window,
-  lut: Float32Array,
-  cx: number,
-  cy: number,
-  ia: number,
-  ib: number,
-  ob: number,
-): boolean {
-  const { data, widthPx: stride } = win;
-  const darkShare = (x: number, y0: number, y1: number): number => {
-    const from = Math.round(y0);
-    const to = Math.round(y1);
-    if (to < from) return 0;
-    let dark = 0;
-    for (let y = from; y <= to; y++) if ((lut[data[y * stride + x] as number] as number) >= 0.5) dark++;
-    return dark / (to - from + 1);
-  };
-  for (let x = Math.round(cx - ia); x <= Math.round(cx + ia); x++) {
-    if (darkShare(x, cy - ib, cy + ib) < 0.9) continue;
-    const above = darkShare(x, cy - ob * STREAK_OUTER, cy - ob * STREAK_INNER);
-    const below = darkShare(x, cy + ob * STREAK_INNER, cy + ob * STREAK_OUTER);
-    if (above >= 0.9 && below >= 0.9) return true;
-  }
-  return false;
 }

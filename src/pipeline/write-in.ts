@@ -32,7 +32,8 @@ const WRITE_IN_LINE_MIN_IN = 0.1;
  * is taken out, so that a short name in a light pen stands clear of an empty area:
  * - another target's oval that reaches into the area (the column to the left's, or a page stretched by the
  *   feed) is left out, with its ink;
- * - a printed vertical rule (two neighbouring sampled columns dark in 90 % of the rows) is left out;
+ * - a printed vertical rule or a scanner streak (two neighbouring sampled columns dark in 90 % of the rows
+ *   outside other targets' ovals) is left out;
  * - a printed line is left out: a long thin horizontal run (0.1 in or more, gaps of one sample bridged,
  *   stepping between two sampled rows when the page is skewed, running on through a rule it meets) whose
  *   rows two above and two below are mostly light; a bold pen's strokes are not thin, and stay.
@@ -44,8 +45,8 @@ export function scoreWriteInArea(image: GrayImage, area: AreaPx): number {
   const rows = Math.ceil(area.heightPx / step);
   const cols = Math.ceil(area.widthPx / step);
   if (rows === 0 || cols === 0) return 0;
-  const dark = writeInInkMap(image, area, step, rows, cols);
-  const rule = printedRuleColumns(dark, rows, cols);
+  const { dark, skipped } = writeInInkMap(image, area, step, rows, cols);
+  const rule = printedRuleColumns(dark, skipped, rows, cols);
   const line = printedLines(
     dark,
     rule,
@@ -61,9 +62,16 @@ export function scoreWriteInArea(image: GrayImage, area: AreaPx): number {
 
 /**
  * The area sampled every other pixel both ways (a handwritten stroke, ≥ 2 px at 150 dpi, is still hit, in a
- * quarter of the time): 1 where the pixel is ink, 0 elsewhere and inside other targets' ovals.
+ * quarter of the time): `dark` 1 where the pixel is ink, 0 elsewhere and inside other targets' ovals, which
+ * `skipped` marks.
  */
-function writeInInkMap(image: GrayImage, area: AreaPx, step: number, rows: number, cols: number): Uint8Array {
+function writeInInkMap(
+  image: GrayImage,
+  area: AreaPx,
+  step: number,
+  rows: number,
+  cols: number,
+): { dark: Uint8Array; skipped: Uint8Array } {
   const cosT = Math.cos(area.angleRad);
   const sinT = Math.sin(area.angleRad);
   const cx = area.corner.xPx + (area.widthPx / 2) * cosT - (area.heightPx / 2) * sinT;
@@ -95,16 +103,25 @@ function writeInInkMap(image: GrayImage, area: AreaPx, step: number, rows: numbe
       if ((lut[data[yi * W + xi] as number] as number) >= WRITE_IN_INK_CUTOFF) dark[r * cols + c] = 1;
     }
   }
-  return dark;
+  return { dark, skipped };
 }
 
-/** Sampled columns of a printed vertical rule (and one either side): two neighbours dark in 90 % of the rows. */
-function printedRuleColumns(dark: Uint8Array, rows: number, cols: number): Uint8Array {
+/**
+ * Sampled columns of a printed vertical rule or a scanner streak (and one either side): two neighbours dark
+ * in 90 % of the rows that are not inside another target's oval (a streak runs on through the oval whose
+ * write-in area this is).
+ */
+function printedRuleColumns(dark: Uint8Array, skipped: Uint8Array, rows: number, cols: number): Uint8Array {
   const rule = new Uint8Array(cols);
   for (let c = 0; c + 1 < cols; c++) {
     let cover = 0;
-    for (let r = 0; r < rows; r++) if (dark[r * cols + c] || dark[r * cols + c + 1]) cover++;
-    if (cover >= 0.9 * rows)
+    let seen = 0;
+    for (let r = 0; r < rows; r++) {
+      if (skipped[r * cols + c] && skipped[r * cols + c + 1]) continue;
+      seen++;
+      if (dark[r * cols + c] || dark[r * cols + c + 1]) cover++;
+    }
+    if (seen >= Math.max(4, rows / 4) && cover >= 0.9 * seen)
       for (let k = Math.max(0, c - 1); k <= Math.min(cols - 1, c + 2); k++) rule[k] = 1;
   }
   return rule;

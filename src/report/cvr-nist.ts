@@ -206,6 +206,8 @@ function describeWithoutPlace(r: AdjudicationReason): string {
       return `ink on the outline of the target in ${r.contestId} for ${r.optionId}: too little to count as a mark, but of its own, like a dot where a pen rested or a stroke along the edge (fill ${r.fill01.toFixed(3)}, ink on the outline ${r.edgeInk01.toFixed(3)} of the oval${r.edgeInward01 !== undefined ? `, ${r.edgeInward01.toFixed(3)} on its inner side` : ''})`;
     case 'line-through-target':
       return `a line runs through the target in ${r.contestId} for ${r.optionId} and on beyond it on both sides, like a fold in the paper or a line the scanner drew: read with it fill ${r.fill01.toFixed(3)}, without it ${r.fillWithoutLines01.toFixed(3)}`;
+    case 'streak-through-target':
+      return `a scanner streak runs down the page through the target in ${r.contestId} for ${r.optionId}${r.streakShare01 !== undefined ? `, too dark to see through over ${Math.round(r.streakShare01 * 100)} % of its width` : ''}: what is under it cannot be seen`;
     case 'outline-misplaced':
       return `target outline found ${r.shiftPx} px from where its neighbours put it in ${r.contestId} for ${r.optionId}: read there fill ${r.fill01.toFixed(3)}, where found ${r.firstFill01.toFixed(3)}`;
     case 'blank-ballot':

@@ -1,0 +1,165 @@
+/**
+ * Scanner streaks, taken out of an oval's window before it is scored. Dirt on the scanner's glass or a weak
+ * sensor element draws a line down the whole page along the feed (image vertical, whatever the page's
+ * skew), dimming the light by a factor: ink under it stays visible, only darker. So a streak is found where
+ * a column of the window is darker than paper in nearly every row and stays so down the whole page, and
+ * taken out by brightening each of its columns back by the light it let through; only where it let through
+ * too little to see anything are its columns redrawn from either side, and the oval reports how much of
+ * its width that hid. Pure: plain pixel arrays in, the window mended in place.
+ */
+import type { GrayImage } from '../image.ts';
+
+/** A column of a window at least this much darker than paper (and by 6 levels) may be a streak… */
+const STREAK_DARK = 0.04;
+/** …when this share of the window's rows (every STREAK_ROW_STEP-th) are. */
+const STREAK_SHARE = 0.85;
+const STREAK_ROW_STEP = 4;
+/** A dark band wider than this, in grid columns (0.1 in), is not a streak of the scanner. */
+export const STREAK_MAX_COLUMNS = 0.4;
+/** Down the page, the share of the rows with clear paper either side in which a streak is darker. */
+const STREAK_PAGE_SHARE = 0.9;
+/** A streak column passing less light than this is opaque: nothing under it can be seen. */
+const STREAK_OPAQUE = 0.35;
+
+/**
+ * Window columns `from`..`to` (inclusive) where a streak runs, and how much light each column from
+ * `from - 1` to `to + 1` (its soft edges) lets through: its pixels' share of the paper either side of it,
+ * down the page (1 where it is not darker).
+ */
+export interface StreakRun {
+  readonly from: number;
+  readonly to: number;
+  readonly gains: Float32Array;
+}
+
+/**
+ * Scanner streaks through an oval's window: runs of columns within `reachPx` of the window's centre that
+ * are darker than paper in nearly every row of the window, and go on so down the whole page (`gainsDownPage`).
+ * A streak is a line along the feed direction (image vertical, whatever the page's skew), as long as the
+ * page, evenly dark; a voter's stroke stays near its oval and a printed rule ends with its contest.
+ * `x0` is the image column of the window's first.
+ */
+export function streakRuns(
+  win: GrayImage,
+  image: GrayImage,
+  x0: number,
+  paper: number,
+  o: { reachPx: number; maxWidthPx: number },
+): StreakRun[] {
+  const { data, widthPx: w, heightPx: h } = win;
+  const cut = paper - Math.max(6, paper * STREAK_DARK);
+  const centre = (w - 1) / 2;
+  const lo = Math.max(1, Math.round(centre - o.reachPx));
+  const hi = Math.min(w - 2, Math.round(centre + o.reachPx));
+  const runs: StreakRun[] = [];
+  let start = -1;
+  for (let x = lo; x <= hi + 1; x++) {
+    let dark = false;
+    if (x <= hi) {
+      let n = 0;
+      let d = 0;
+      for (let y = 0; y < h; y += STREAK_ROW_STEP, n++) if ((data[y * w + x] as number) <= cut) d++;
+      dark = d >= STREAK_SHARE * n;
+    }
+    if (dark && start < 0) start = x;
+    else if (!dark && start >= 0) {
+      const gains =
+        x - start <= o.maxWidthPx ? gainsDownPage(image, x0 + start, x0 + x - 1, paper) : undefined;
+      if (gains) runs.push({ from: start, to: x - 1, gains });
+      start = -1;
+    }
+  }
+  return runs;
+}
+
+/**
+ * Whether image columns `xa`..`xb` are darker than the paper either side of them down the whole page (in
+ * STREAK_PAGE_SHARE of the rows, every third, where the paper 3 px either side is clear and even), and if
+ * so how much light each column from `xa - 1` to `xb + 1` lets through: the median of its pixels' ratio to
+ * that paper over those rows. Dirt on the glass or a weak sensor element dims the light by a factor, so
+ * ink under a streak stays visible, only darker.
+ */
+function gainsDownPage(image: GrayImage, xa: number, xb: number, paper: number): Float32Array | undefined {
+  const { data, widthPx: W, heightPx: H } = image;
+  const left = xa - 3;
+  const right = xb + 3;
+  if (left < 1 || right > W - 2) return undefined;
+  const rows = Math.ceil(H / 3);
+  const width = xb - xa + 3;
+  const ratios = new Float32Array(rows * width);
+  let clear = 0;
+  let darker = 0;
+  for (let y = 0; y < H; y += 3) {
+    const row = y * W;
+    const l = ((data[row + left] as number) + (data[row + left - 1] as number)) / 2;
+    const r = ((data[row + right] as number) + (data[row + right + 1] as number)) / 2;
+    const ref = Math.min(l, r);
+    if (ref < paper / 2 || Math.abs(l - r) > 0.1 * ref) continue;
+    let sum = 0;
+    for (let x = xa; x <= xb; x++) sum += data[row + x] as number;
+    if (sum / (xb - xa + 1) <= ref - Math.max(5, STREAK_DARK * ref)) darker++;
+    for (let k = 0; k < width; k++) ratios[k * rows + clear] = (data[row + xa - 1 + k] as number) / ref;
+    clear++;
+  }
+  if (clear < rows / 4 || darker < STREAK_PAGE_SHARE * clear) return undefined;
+  const gains = new Float32Array(width);
+  for (let k = 0; k < width; k++) {
+    const column = ratios.subarray(k * rows, k * rows + clear).sort();
+    gains[k] = Math.min(1, column[clear >> 1] as number);
+  }
+  return gains;
+}
+
+/**
+ * A streak taken out of the window: each of its columns (and its soft edges) brightened back by the light it
+ * let through; where it let through too little to see anything (STREAK_OPAQUE), redrawn in every row as
+ * the lighter of the pixels either side, so that ink goes on across it only where there is ink on both
+ * sides (the printed outline's top and bottom, a fill, a stroke across it) and a stroke beside it is not
+ * smeared into it.
+ */
+export function mendRun(win: GrayImage, run: StreakRun): void {
+  const { data, widthPx: w, heightPx: h } = win;
+  let opaqueFrom = -1;
+  let opaqueTo = -1;
+  for (let k = 0; k < run.gains.length; k++) {
+    const x = run.from - 1 + k;
+    const g = run.gains[k] as number;
+    if (x < 0 || x >= w || g >= 0.97) continue;
+    if (g < STREAK_OPAQUE) {
+      if (opaqueFrom < 0) opaqueFrom = x;
+      opaqueTo = x;
+      continue;
+    }
+    for (let i = x; i < w * h; i += w) data[i] = Math.min(255, Math.round((data[i] as number) / g));
+  }
+  if (opaqueFrom < 0) return;
+  const a = Math.max(0, opaqueFrom - 1);
+  const b = Math.min(w - 1, opaqueTo + 1);
+  for (let y = 0; y < h; y++) {
+    const row = y * w;
+    data.fill(Math.max(data[row + a] as number, data[row + b] as number), row + a + 1, row + b);
+  }
+}
+
+/**
+ * `streak` and `streakShare01` of a score: whether a streak taken out crosses the interior (centred at
+ * window column `cx`, `halfWidthPx` either side), and what share of its width it hid (its opaque columns).
+ */
+export function streakFields(
+  runs: readonly StreakRun[],
+  cx: number,
+  halfWidthPx: number,
+): { streak: boolean; streakShare01?: number } {
+  let crosses = false;
+  let hidden = 0;
+  for (const run of runs) {
+    if (run.to + 1 < cx - halfWidthPx || run.from - 1 > cx + halfWidthPx) continue;
+    crosses = true;
+    for (let k = 0; k < run.gains.length; k++) {
+      const x = run.from - 1 + k;
+      if ((run.gains[k] as number) < STREAK_OPAQUE && Math.abs(x - cx) <= halfWidthPx) hidden++;
+    }
+  }
+  if (!crosses) return { streak: false };
+  return { streak: true, streakShare01: Math.round(Math.min(1, hidden / (2 * halfWidthPx)) * 1000) / 1000 };
+}
