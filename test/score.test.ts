@@ -474,7 +474,7 @@ describe('how the ink lies, and what the interpreter makes of it', async () => {
     expect(reasonTypes(out, t.optionId)).toContain('ink-spot');
   });
 
-  it('a fold line across the page through a blank oval is no vote: sent to review; a filled oval under it counts', () => {
+  it("a fold line across the page is taken out of the ovals it crosses; a voter's stroke through the row is not, and goes to review", () => {
     const { t, g, a, b } = option(1);
     // a crease's shadow, 3 px of 0.35 darkening right across the page through the oval's middle
     const fold = (img: GrayImage & { data: Uint8Array }) => {
@@ -487,25 +487,43 @@ describe('how the ink lies, and what the interpreter makes of it', async () => {
     };
     const blank = fold(copy());
     const s = scoreBubble(blank, g);
-    // the line alone reads as a definite fill; without the rows it crosses the oval is empty
-    expect(s.fill01).toBeGreaterThanOrEqual(definite);
-    expect(s.fillWithoutLines01).toBeLessThan(marginal);
+    expect(s.pageLine).toBe(true);
+    expect(s.fill01).toBeLessThan(marginal);
+    expect(s.fillWithoutLines01).toBeUndefined();
     const out = read(blank);
-    expect(targetIn(out, t.optionId)?.status).toBe('marginal');
-    expect(out.reasons).toContainEqual({
-      type: 'line-through-target',
-      contestId: t.contestId,
-      optionId: t.optionId,
-      fill01: s.fill01,
-      fillWithoutLines01: s.fillWithoutLines01,
-    });
-    expect(out.needsReview).toBe(true);
+    expect(targetIn(out, t.optionId)).toMatchObject({ status: 'unmarked', pageLine: true });
+    expect(reasonTypes(out, t.optionId)).toEqual([]);
+    expect(out.pages[0]?.warnings).toContainEqual(
+      expect.stringMatching(
+        /^a line across the page \(a fold's crease, or one the scanner drew\) runs through \d+ targets?/,
+      ),
+    );
 
     const filled = copy();
     fillEllipse(filled, g.centre.xPx, g.centre.yPx, a * 0.9, b * 0.9, 25);
     const counted = read(fold(filled));
     expect(targetIn(counted, t.optionId)?.status).toBe('marked');
     expect(reasonTypes(counted, t.optionId)).toEqual([]);
+
+    // a pen stroke through the row, on well beyond the oval both ways but not across the page: a person
+    // decides whether it strikes the option out or marks it
+    const struck = copy();
+    for (let y = Math.round(g.centre.yPx) - 1; y <= Math.round(g.centre.yPx) + 1; y++)
+      for (let x = Math.round(g.centre.xPx - 6 * a); x <= Math.round(g.centre.xPx + 6 * a); x++)
+        struck.data[y * struck.widthPx + x] = 40;
+    const ss = scoreBubble(struck, g);
+    expect(ss.pageLine).toBeUndefined();
+    expect(ss.fill01).toBeGreaterThanOrEqual(definite);
+    expect(ss.fillWithoutLines01).toBeLessThan(marginal);
+    const review = read(struck);
+    expect(targetIn(review, t.optionId)?.status).toBe('marginal');
+    expect(review.reasons).toContainEqual({
+      type: 'line-through-target',
+      contestId: t.contestId,
+      optionId: t.optionId,
+      fill01: ss.fill01,
+      fillWithoutLines01: ss.fillWithoutLines01,
+    });
 
     // a name's underline or a rule that stops short of the oval's far side is no line through it
     const short = copy();

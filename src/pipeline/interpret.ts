@@ -724,6 +724,7 @@ function scoreSide(layout: SheetSideLayout, p: RegisteredPage, calibration: Cali
       outsideInk01: s.outsideInk01,
       streak: s.streak,
       ...(s.streakShare01 !== undefined ? { streakShare01: s.streakShare01 } : {}),
+      ...(s.pageLine ? { pageLine: true } : {}),
       // Counted only when nothing casts doubt on the reading, and when a target read twice (its outline
       // strayed from its neighbours') reads the same both times; otherwise a person decides.
       status: firstStatus && firstStatus !== judged.status ? 'marginal' : judged.status,
@@ -939,6 +940,13 @@ function streakWarning(streaked: readonly TargetResult[]): string {
   return `a scanner streak runs down the page through ${n} target${n === 1 ? '' : 's'} (near x ${xs.join(', ')} px): each was read with the streak taken out`;
 }
 
+/** What a page's reader says of the lines across the page taken out of its targets. */
+function pageLineWarning(crossed: readonly TargetResult[]): string {
+  const rows = [...new Set(crossed.map((t) => Math.round(t.row)))].sort((a, b) => a - b);
+  const n = crossed.length;
+  return `a line across the page (a fold's crease, or one the scanner drew) runs through ${n} target${n === 1 ? '' : 's'} (in row${rows.length === 1 ? '' : 's'} ${rows.join(', ')}): each was read with the line taken out`;
+}
+
 /**
  * One page: its grid, which way up it is and what it says about itself, or why it cannot be read. Blank
  * paper is told apart (beside a printed page it may be the unprinted back of a one-sided sheet).
@@ -1083,8 +1091,11 @@ export function interpretSheet(
     if (!layout) continue;
     layouts.push(layout);
     const read = scoreSide(layout, p, calibration);
+    const info = pageInfos[pageInfos.length - 1];
     const streaked = read.filter((t) => t.streak);
-    if (streaked.length) pageInfos[pageInfos.length - 1]?.warnings.push(streakWarning(streaked));
+    if (streaked.length) info?.warnings.push(streakWarning(streaked));
+    const crossed = read.filter((t) => t.pageLine);
+    if (crossed.length) info?.warnings.push(pageLineWarning(crossed));
     targets.push(...read);
   }
   const { contests, reasons } = applyContestRules(election, layouts, targets, calibration);

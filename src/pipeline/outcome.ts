@@ -27,6 +27,12 @@ export const TargetResultSchema = z.object({
    */
   streak: z.boolean(),
   /**
+   * given (true) when a line across the whole page (a fold's crease, a line the scanner drew) runs through
+   * the oval: it was taken out before the target was read, its rows brightened back by the light they let
+   * through
+   */
+  pageLine: z.boolean().optional(),
+  /**
    * given with a streak: the share of the interior's width it hid, where it let through too little light
    * to see anything under it (those columns are redrawn from either side)
    */

@@ -16,6 +16,7 @@
  * dot on the outline, a stroke along its edge) that neither the interior nor the bands around the oval see.
  */
 import type { GrayImage, PointPx } from '../image.ts';
+import { crossesOval, mendLine, pageLinesIn } from './folds.ts';
 import { mendRun, STREAK_MAX_COLUMNS, streakFields, streakRuns } from './streaks.ts';
 
 /** How the interpreter sees the grid near one point: its pixel position and the local pitch. */
@@ -87,6 +88,12 @@ export interface TargetScore {
    * through), so the measures are of the oval without it.
    */
   streak: boolean;
+  /**
+   * Given (true) when a line across the whole page (a fold's crease, a line the scanner drew) runs through
+   * the oval: it was taken out before anything was measured, its rows brightened back by the light they let
+   * through.
+   */
+  pageLine?: boolean;
   /**
    * Given with a streak: the share of the interior's width it hid, where it let through too little light to
    * see anything (those columns are redrawn from the pixels either side).
@@ -843,6 +850,17 @@ export function scoreBubble(image: GrayImage, grid: LocalGrid, options: ScoreOpt
     maxWidthPx: STREAK_MAX_COLUMNS * grid.pxPerColumn,
   });
   for (const run of streaks) mendRun(win, run);
+  // …and so is a line across the whole page through its rows (a fold's crease, a line of the scanner)
+  const lines = pageLinesIn(win, image, {
+    x0: cx0 - halfW,
+    y0: cy0 - halfH,
+    paper,
+    reachXPx: a * maxScale + rangeX,
+    reachYPx: b * maxScale + rangeY,
+    pageSlope: Math.tan(grid.angleRad),
+    pxPerRow: grid.pxPerRow,
+  });
+  for (const line of lines) mendLine(win, line);
   const px = win.data;
   const stride = win.widthPx;
   if (solidMap.length < win.widthPx * win.heightPx) solidMap = new Uint8Array(win.widthPx * win.heightPx * 2);
@@ -1041,6 +1059,7 @@ export function scoreBubble(image: GrayImage, grid: LocalGrid, options: ScoreOpt
     interiorPx: count,
     surroundInk: ringInk,
     ...streakFields(streaks, wx + fracX, ia * Math.abs(cosT) + ib * Math.abs(sinT)),
+    ...(crossesOval(lines, stride, wx + fracX, wy + fracY, ob) ? { pageLine: true } : {}),
     centre: { xPx: grid.centre.xPx + bestDx, yPx: grid.centre.yPx + bestDy },
     halfWidthPx: oa,
     halfHeightPx: ob,
