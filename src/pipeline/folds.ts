@@ -53,14 +53,26 @@ export interface LineSearch {
 
 /** Lines across the whole page through the rows an oval may occupy in its window. */
 export function pageLinesIn(win: GrayImage, image: GrayImage, o: LineSearch): PageLine[] {
-  const { heightPx: h } = win;
+  const { widthPx: w, heightPx: h } = win;
+  const cx = (w - 1) / 2;
   const cy = (h - 1) / 2;
-  const lo = Math.max(REF_GAP_PX + 3, Math.round(cy - o.reachYPx));
-  const hi = Math.min(h - REF_GAP_PX - 4, Math.round(cy + o.reachYPx));
+  const inner = Math.ceil(o.reachXPx) + 2;
+  if (cx - inner < 4 || cx + inner > w - 5) return [];
+  // the samples beside the oval, both sides, each moved off the centre row by the page's skew
+  const beside: Beside = {
+    cx,
+    slope: o.pageSlope,
+    leftTo: Math.floor(cx - inner),
+    rightFrom: Math.ceil(cx + inner),
+    cut: o.paper - Math.max(6, o.paper * LINE_DARK),
+  };
+  const maxDy = Math.ceil(Math.abs(o.pageSlope) * cx) + 1;
+  const lo = Math.max(REF_GAP_PX + 3 + maxDy, Math.round(cy - o.reachYPx));
+  const hi = Math.min(h - REF_GAP_PX - 4 - maxDy, Math.round(cy + o.reachYPx));
   const lines: PageLine[] = [];
   let start = -1;
   for (let y = lo; y <= hi + 1; y++) {
-    const dark = y <= hi && darkBesideOval(win, y, o);
+    const dark = y <= hi && darkBesideOval(win, y, beside);
     if (dark && start < 0) start = y;
     else if (!dark && start >= 0) {
       if (y - start <= LINE_MAX_ROWS * o.pxPerRow) {
@@ -73,25 +85,33 @@ export function pageLinesIn(win: GrayImage, image: GrayImage, o: LineSearch): Pa
   return lines;
 }
 
-/** Whether window row `y` (at the centre column, along the page's skew) is dark on both sides of the oval. */
-function darkBesideOval(win: GrayImage, y: number, o: LineSearch): boolean {
-  const { data, widthPx: w, heightPx: h } = win;
-  const cx = (w - 1) / 2;
-  const cut = o.paper - Math.max(6, o.paper * LINE_DARK);
-  const side = (from: number, to: number): number => {
-    let n = 0;
-    let d = 0;
-    for (let x = from; x <= to; x++) {
-      const yy = Math.round(y + (x - cx) * o.pageSlope);
-      if (yy < 0 || yy >= h) continue;
-      n++;
-      if ((data[yy * w + x] as number) <= cut) d++;
-    }
-    return n ? d / n : 0;
-  };
-  const inner = Math.ceil(o.reachXPx) + 2;
-  if (cx - inner < 4 || cx + inner > w - 5) return false;
-  return side(1, Math.floor(cx - inner)) >= LINE_SHARE && side(Math.ceil(cx + inner), w - 2) >= LINE_SHARE;
+/** Where beside an oval a row is looked at (see `darkBesideOval`), window columns. */
+interface Beside {
+  readonly cx: number;
+  readonly slope: number;
+  /** the samples are columns 1..leftTo and rightFrom..width - 2 */
+  readonly leftTo: number;
+  readonly rightFrom: number;
+  readonly cut: number;
+}
+
+/**
+ * Whether window row `y` (at the centre column, along the page's skew) is dark on both sides of the oval,
+ * in LINE_SHARE of the samples on each.
+ */
+function darkBesideOval(win: GrayImage, y: number, s: Beside): boolean {
+  return darkIn(win, y, s, 1, s.leftTo) && darkIn(win, y, s, s.rightFrom, win.widthPx - 2);
+}
+
+/** Whether columns `from`..`to` of row `y` are dark in LINE_SHARE of them (it stops once they cannot be). */
+function darkIn(win: GrayImage, y: number, s: Beside, from: number, to: number): boolean {
+  const { data, widthPx: w } = win;
+  const allowed = Math.floor((1 - LINE_SHARE) * (to - from + 1));
+  let light = 0;
+  for (let x = from; x <= to; x++)
+    if ((data[(y + Math.round((x - s.cx) * s.slope)) * w + x] as number) > s.cut && ++light > allowed)
+      return false;
+  return true;
 }
 
 /**

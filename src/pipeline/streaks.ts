@@ -51,25 +51,53 @@ export function streakRuns(
   const centre = (w - 1) / 2;
   const lo = Math.max(1, Math.round(centre - o.reachPx));
   const hi = Math.min(w - 2, Math.round(centre + o.reachPx));
+  const allowedLight = Math.floor((1 - STREAK_SHARE) * Math.ceil(h / STREAK_ROW_STEP));
   const runs: StreakRun[] = [];
   let start = -1;
   for (let x = lo; x <= hi + 1; x++) {
     let dark = false;
     if (x <= hi) {
-      let n = 0;
-      let d = 0;
-      for (let y = 0; y < h; y += STREAK_ROW_STEP, n++) if ((data[y * w + x] as number) <= cut) d++;
-      dark = d >= STREAK_SHARE * n;
+      // stop at the first light sample more than a streak's column can hold
+      let light = 0;
+      dark = true;
+      for (let y = 0; y < h; y += STREAK_ROW_STEP)
+        if ((data[y * w + x] as number) > cut && ++light > allowedLight) {
+          dark = false;
+          break;
+        }
     }
     if (dark && start < 0) start = x;
     else if (!dark && start >= 0) {
-      const gains =
-        x - start <= o.maxWidthPx ? gainsDownPage(image, x0 + start, x0 + x - 1, paper) : undefined;
+      const gains = x - start <= o.maxWidthPx ? gainsCached(image, x0 + start, x0 + x - 1) : undefined;
       if (gains) runs.push({ from: start, to: x - 1, gains });
       start = -1;
     }
   }
   return runs;
+}
+
+/** Paper darker than this is not clear enough to compare a streak with (a scanner's dark backing). */
+const CLEAR_MIN = 96;
+
+/**
+ * What `gainsDownPage` found for columns of an image, kept while the image lives: a printed rule beside a
+ * column of ovals is a candidate in every oval's window, and a streak through them too.
+ */
+const PAGE_GAINS = new WeakMap<Uint8Array, Map<number, Float32Array | null>>();
+
+function gainsCached(image: GrayImage, xa: number, xb: number): Float32Array | undefined {
+  let found = PAGE_GAINS.get(image.data);
+  if (!found) {
+    found = new Map();
+    PAGE_GAINS.set(image.data, found);
+  }
+  const key = xa * 65536 + xb;
+  let gains = found.get(key);
+  if (gains === undefined) {
+    gains = gainsDownPage(image, xa, xb) ?? null;
+    found.set(key, gains);
+  }
+  return gains ?? undefined;
 }
 
 /**
@@ -79,7 +107,7 @@ export function streakRuns(
  * that paper over those rows. Dirt on the glass or a weak sensor element dims the light by a factor, so
  * ink under a streak stays visible, only darker.
  */
-function gainsDownPage(image: GrayImage, xa: number, xb: number, paper: number): Float32Array | undefined {
+function gainsDownPage(image: GrayImage, xa: number, xb: number): Float32Array | undefined {
   const { data, widthPx: W, heightPx: H } = image;
   const left = xa - 3;
   const right = xb + 3;
@@ -94,7 +122,7 @@ function gainsDownPage(image: GrayImage, xa: number, xb: number, paper: number):
     const l = ((data[row + left] as number) + (data[row + left - 1] as number)) / 2;
     const r = ((data[row + right] as number) + (data[row + right + 1] as number)) / 2;
     const ref = Math.min(l, r);
-    if (ref < paper / 2 || Math.abs(l - r) > 0.1 * ref) continue;
+    if (ref < CLEAR_MIN || Math.abs(l - r) > 0.1 * ref) continue;
     let sum = 0;
     for (let x = xa; x <= xb; x++) sum += data[row + x] as number;
     if (sum / (xb - xa + 1) <= ref - Math.max(5, STREAK_DARK * ref)) darker++;
