@@ -152,6 +152,31 @@ describe('tally', () => {
     ]);
     expect(checkTally(w)).toHaveLength(4); // total, precinct, ballot style, batch
   });
+
+  it('says on how many sheets a scanner streak or a line across the page was taken out of targets', () => {
+    const streaked = syntheticSheet(e, 'bs1', { marked: { mayor: ['alice'] } });
+    const page = { side: 'front' as const, imageIndex: 0, page: 0, widthPx: 1700, heightPx: 2200, dpi: 200 };
+    streaked.pages = [
+      {
+        ...page,
+        rotated180: false,
+        marksInferred: 0,
+        warnings: [
+          'a scanner streak runs down the page through 3 targets (near x 640 px): each was read with the streak taken out',
+        ],
+        timingMarksPx: { left: [], right: [], top: [], bottom: [] },
+      },
+    ];
+    const plain = syntheticSheet(e, 'bs1', { marked: { mayor: ['alice'] } });
+    const w = tally(e, [
+      syntheticRecord('000031', streaked),
+      syntheticRecord('000030', plain),
+      syntheticRecord('000032', streaked),
+    ]);
+    expect(w.warnings).toEqual([
+      'A scanner streak (a dark line down the page, dirt on the glass) ran through targets and was taken out before they were read on 2 sheets (first 000031)',
+    ]);
+  });
 });
 
 describe('sheet records', () => {

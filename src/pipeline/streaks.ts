@@ -80,8 +80,9 @@ export function streakRuns(
 const CLEAR_MIN = 96;
 
 /**
- * What `gainsDownPage` found for columns of an image, kept while the image lives: a printed rule beside a
- * column of ovals is a candidate in every oval's window, and a streak through them too.
+ * What `gainsDownPage` found for columns of an image, kept while its pixel array lives (a page is not
+ * changed while it is read): a printed rule beside a column of ovals is a candidate in every oval's
+ * window, and a streak through them too.
  */
 const PAGE_GAINS = new WeakMap<Uint8Array, Map<number, Float32Array | null>>();
 

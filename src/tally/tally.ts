@@ -133,6 +133,22 @@ export interface TallyBuilder {
   result(): Tally;
 }
 
+/**
+ * Page warnings worth a line of the batch's warnings, by how they start: a scanner streak taken out of
+ * targets (dirt on the glass draws it on every page until cleaned), a line across the page taken out (a
+ * fold's crease, or a line the scanner drew).
+ */
+const SCAN_NOTES: readonly (readonly [string, string])[] = [
+  [
+    'a scanner streak runs down the page',
+    'A scanner streak (a dark line down the page, dirt on the glass) ran through targets and was taken out before they were read',
+  ],
+  [
+    'a line across the page',
+    "A line across the page (a fold's crease, or one the scanner drew) ran through targets and was taken out before they were read",
+  ],
+];
+
 export function createTally(election: Election, options: TallyOptions = {}): TallyBuilder {
   const writeIns = options.writeIns ?? 'separate';
   const contests = new Map(election.contests.map((c) => [c.id, c]));
@@ -167,6 +183,9 @@ export function createTally(election: Election, options: TallyOptions = {}): Tal
   };
 
   const addInterpreted = (groups: GroupAcc[], sheet: InterpretedSheet, sheetId: string) => {
+    // what the scans themselves say, batch-wide (a streak on every page: the scanner's glass wants cleaning)
+    for (const [start, note] of SCAN_NOTES)
+      if (sheet.pages.some((p) => p.warnings.some((w) => w.startsWith(start)))) warn(note, sheetId);
     const review = sheet.needsReview;
     const blank = sheet.reasons.some((r) => r.type === 'blank-ballot');
     for (const g of groups) {
