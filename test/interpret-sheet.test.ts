@@ -146,6 +146,28 @@ describe('hesitation dots at the edge of what a scan keeps', () => {
     });
   });
 
+  it('a pencil circle a black-and-white scan broke into dots is sent to review as ink round the oval', async () => {
+    // sheet 003586 of the realistic 20,000 corpus (a 200 dpi G4 page): of a light pencil circle round the
+    // candidate's oval in column 12, row 26, the scan kept two dashes and a few dots (looked at in the scan),
+    // ink in under half the sectors round it
+    const election = demoElection();
+    const { out, truth } = await readGenerated(election, '003586', 689794703);
+    const circle = truth.targets.find((t) => t.kind === 'circle' && t.column === 12 && t.row === 26);
+    expect(circle).toMatchObject({ side: 'front', ambiguous: true, visibleInScan: true });
+    const ours = out.targets.find((t) => t.side === 'front' && t.column === 12 && t.row === 26);
+    const { surround, surroundBilevel } = reviewThresholds(defaultCalibration());
+    expect(ours?.status).toBe('unmarked');
+    expect(ours?.surround01).toBeLessThan(surround);
+    expect(ours?.surround01).toBeGreaterThanOrEqual(surroundBilevel);
+    expect(out.reasons).toContainEqual({
+      type: 'mark-outside-target',
+      contestId: circle?.contestId,
+      optionId: circle?.optionId,
+      outsideInk01: ours?.outsideInk01,
+      surround01: ours?.surround01,
+    });
+  });
+
   it('a gray dot hanging from the inside of the outline is sent to review by the ink on its inner side', async () => {
     // sheet 015703 of the realistic 20,000 corpus (a 300 dpi JPEG): a gray notch hangs from the top of
     // the write-in oval of column 32 into it (looked at in the scan), beside the rule printed right of

@@ -60,6 +60,12 @@ export const CalibrationSchema = z
       /** `surround01` at or above which an unmarked oval has ink most of the way round it (circled) */
       surround: Fraction.optional(),
       /**
+       * The same for a candidate's oval on a black-and-white page, whose threshold keeps only the darker
+       * parts of a pencil circle (not a write-in oval's: the write-in line printed beside it reaches into
+       * its ring where the other ovals of its column have nothing)
+       */
+      surroundBilevel: Fraction.optional(),
+      /**
        * How far, in grid units, a target's outline may be found from where its neighbours' outlines put
        * it before the target is read again there (and sent to review when the two readings disagree)
        */
@@ -87,6 +93,7 @@ export const REVIEW_DEFAULTS = {
   edgeInk: 0.012,
   edgeInward: 0.008,
   surround: 0.65,
+  surroundBilevel: 0.45,
   outlineShift: 0.09,
 } as const;
 
@@ -107,6 +114,7 @@ export function reviewThresholds(c: Calibration): ReviewThresholds {
     edgeInk: t.edgeInk ?? REVIEW_DEFAULTS.edgeInk,
     edgeInward: t.edgeInward ?? REVIEW_DEFAULTS.edgeInward,
     surround: t.surround ?? REVIEW_DEFAULTS.surround,
+    surroundBilevel: t.surroundBilevel ?? REVIEW_DEFAULTS.surroundBilevel,
     outlineShift: t.outlineShift ?? REVIEW_DEFAULTS.outlineShift,
   };
 }

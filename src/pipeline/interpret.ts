@@ -857,6 +857,7 @@ export function applyContestRules(
   layouts: readonly SheetSideLayout[],
   targets: readonly TargetResult[],
   calibration: Calibration,
+  bilevelSides: ReadonlySet<'front' | 'back'> = new Set(),
 ): { contests: ContestResult[]; reasons: AdjudicationReason[] } {
   const review = reviewThresholds(calibration);
   const contestIds: string[] = [];
@@ -897,7 +898,9 @@ export function applyContestRules(
             : {}),
         });
       own.push(...inkReasons(t, contestId, calibration));
-      const circled = t.surround01 !== undefined && t.surround01 >= review.surround;
+      const circledFrom =
+        t.type === 'option' && bilevelSides.has(t.side) ? review.surroundBilevel : review.surround;
+      const circled = t.surround01 !== undefined && t.surround01 >= circledFrom;
       if (
         (t.status === 'unmarked' && (t.outsideInk01 >= calibration.thresholds.outsideInk || circled)) ||
         (t.status !== 'unmarked' && inkAround(t.fill01, t.outsideInk01, calibration))
@@ -931,6 +934,16 @@ export function applyContestRules(
   if (targets.length > 0 && targets.every((t) => t.status === 'unmarked'))
     reasons.unshift({ type: 'blank-ballot' });
   return { contests, reasons };
+}
+
+/** Whether a page is black and white (every pixel, sampled across it, 0 or 255): a bilevel scan. */
+function isBilevel(page: GrayImage): boolean {
+  const { data } = page;
+  for (let i = 0; i < data.length; i += 251) {
+    const v = data[i] as number;
+    if (v !== 0 && v !== 255) return false;
+  }
+  return true;
 }
 
 /** What a page's reader says of the scanner streaks taken out of its targets. */
@@ -1098,7 +1111,8 @@ export function interpretSheet(
     if (crossed.length) info?.warnings.push(pageLineWarning(crossed));
     targets.push(...read);
   }
-  const { contests, reasons } = applyContestRules(election, layouts, targets, calibration);
+  const bilevel = new Set([...id.sides.entries()].filter(([, p]) => isBilevel(p.page)).map(([side]) => side));
+  const { contests, reasons } = applyContestRules(election, layouts, targets, calibration, bilevel);
   const review = options.reviewReasons ?? DEFAULT_REVIEW_REASONS;
   return {
     type: 'interpreted',
