@@ -91,101 +91,107 @@ describe('a sheet with a blank page', () => {
   });
 });
 
-describe('hesitation dots at the edge of what a scan keeps', () => {
+describe('marks at the edge of what a scan keeps', () => {
   const demoElection = () => {
     const imported = importVxf(Buffer.from(JSON.stringify(demoElectionVxf())));
     if (!imported.ok) throw new Error(imported.errors.join('\n'));
     return imported.value.election;
   };
-  const readGenerated = async (election: Election, sheetId: string, seed: number) => {
+  /**
+   * One sheet of the realistic 20,000-sheet corpus, generated again from its seed and read: the truth of
+   * its ambiguous mark of `kind` on the front at (`column`, `row`), which must be one a person can see,
+   * our reading of that target, and the reasons the sheet gives.
+   */
+  const ambiguousTarget = async (
+    sheetId: string,
+    seed: number,
+    kind: string,
+    at: { column: number; row: number },
+  ) => {
+    const election = demoElection();
     const { images, truth } = await generateSheet(election, { profile: 'realistic', sheetId }, seed);
     const out = await read(election, 'front' in images ? [images.front, images.back] : [images.multipage]);
     if (out.type !== 'interpreted') expect.fail(`rejected: ${out.reason}: ${out.detail}`);
-    return { out, truth };
+    const mark = truth.targets.find((t) => t.kind === kind && t.column === at.column && t.row === at.row);
+    expect(mark).toMatchObject({ side: 'front', ambiguous: true, visibleInScan: true });
+    const ours = out.targets.find((t) => t.side === 'front' && t.column === at.column && t.row === at.row);
+    return { where: { contestId: mark?.contestId, optionId: mark?.optionId }, ours, reasons: out.reasons };
   };
 
   it('a solid spot with a speck or two beside it is sent to review as an ink spot', async () => {
-    // sheet 009857 of the realistic 20,000 corpus (a 200 dpi G4 page): a dot of a few pixels in the
-    // write-in oval of column 32 with a lone speck under it (looked at in the scan). The speck makes a
-    // fifth of the interior's ink isolated specks; that used to pass the spot for scan speckle.
-    const election = demoElection();
-    const { out, truth } = await readGenerated(election, '009857', 507663752);
-    const dot = truth.targets.find((t) => t.kind === 'hesitation-dot');
-    expect(dot).toMatchObject({ side: 'front', column: 32, row: 8, ambiguous: true, visibleInScan: true });
-    const ours = out.targets.find((t) => t.side === 'front' && t.column === 32 && t.row === 8);
+    // sheet 009857 (a 200 dpi G4 page): a dot of a few pixels in the write-in oval of column 32 with a lone
+    // speck under it (looked at in the scan). The speck makes a fifth of the interior's ink isolated
+    // specks; that used to pass the spot for scan speckle.
+    const { where, ours, reasons } = await ambiguousTarget('009857', 507663752, 'hesitation-dot', {
+      column: 32,
+      row: 8,
+    });
     const { spot, speckle } = reviewThresholds(defaultCalibration());
     expect(ours?.status).toBe('marginal');
     expect(ours?.speckle01).toBeGreaterThanOrEqual(speckle);
-    expect(out.reasons).toContainEqual({
+    expect(ours?.spot01).toBeGreaterThanOrEqual(spot);
+    expect(reasons).toContainEqual({
       type: 'ink-spot',
-      contestId: dot?.contestId,
-      optionId: dot?.optionId,
+      ...where,
       fill01: ours?.fill01,
       spot01: ours?.spot01,
     });
-    expect(ours?.spot01).toBeGreaterThanOrEqual(spot);
   });
 
   it('a dot a 150 dpi black-and-white scan kept as 3 pixels is sent to review as an ink spot', async () => {
-    // sheet 001838 of the realistic 20,000 corpus (a 150 dpi G4 page): the scan's threshold left 3 black
-    // pixels of a hesitation dot in the write-in oval of column 32, 1 % of its interior, the share from
-    // which the generator's truth calls a dot visible.
-    const election = demoElection();
-    const { out, truth } = await readGenerated(election, '001838', 723328475);
-    const dot = truth.targets.find((t) => t.kind === 'hesitation-dot');
-    expect(dot).toMatchObject({ side: 'front', column: 32, row: 12, ambiguous: true, visibleInScan: true });
-    const ours = out.targets.find((t) => t.side === 'front' && t.column === 32 && t.row === 12);
+    // sheet 001838 (a 150 dpi G4 page): the scan's threshold left 3 black pixels of a hesitation dot in the
+    // write-in oval of column 32, 1 % of its interior, the share from which the generator's truth calls a
+    // dot visible
+    const { where, ours, reasons } = await ambiguousTarget('001838', 723328475, 'hesitation-dot', {
+      column: 32,
+      row: 12,
+    });
     expect(ours?.status).toBe('marginal');
     expect(ours?.spot01).toBeGreaterThanOrEqual(reviewThresholds(defaultCalibration()).spot);
-    expect(out.reasons).toContainEqual({
+    expect(reasons).toContainEqual({
       type: 'ink-spot',
-      contestId: dot?.contestId,
-      optionId: dot?.optionId,
+      ...where,
       fill01: ours?.fill01,
       spot01: ours?.spot01,
     });
   });
 
   it('a pencil circle a black-and-white scan broke into dots is sent to review as ink round the oval', async () => {
-    // sheet 003586 of the realistic 20,000 corpus (a 200 dpi G4 page): of a light pencil circle round the
-    // candidate's oval in column 12, row 26, the scan kept two dashes and a few dots (looked at in the scan),
-    // ink in under half the sectors round it
-    const election = demoElection();
-    const { out, truth } = await readGenerated(election, '003586', 689794703);
-    const circle = truth.targets.find((t) => t.kind === 'circle' && t.column === 12 && t.row === 26);
-    expect(circle).toMatchObject({ side: 'front', ambiguous: true, visibleInScan: true });
-    const ours = out.targets.find((t) => t.side === 'front' && t.column === 12 && t.row === 26);
+    // sheet 003586 (a 200 dpi G4 page): of a light pencil circle round the candidate's oval in column 12,
+    // row 26, the scan kept two dashes and a few dots (looked at in the scan), ink in under half the
+    // sectors round it
+    const { where, ours, reasons } = await ambiguousTarget('003586', 689794703, 'circle', {
+      column: 12,
+      row: 26,
+    });
     const { surround, surroundBilevel } = reviewThresholds(defaultCalibration());
     expect(ours?.status).toBe('unmarked');
     expect(ours?.surround01).toBeLessThan(surround);
     expect(ours?.surround01).toBeGreaterThanOrEqual(surroundBilevel);
-    expect(out.reasons).toContainEqual({
+    expect(reasons).toContainEqual({
       type: 'mark-outside-target',
-      contestId: circle?.contestId,
-      optionId: circle?.optionId,
+      ...where,
       outsideInk01: ours?.outsideInk01,
       surround01: ours?.surround01,
     });
   });
 
   it('a gray dot hanging from the inside of the outline is sent to review by the ink on its inner side', async () => {
-    // sheet 015703 of the realistic 20,000 corpus (a 300 dpi JPEG): a gray notch hangs from the top of
-    // the write-in oval of column 32 into it (looked at in the scan), beside the rule printed right of
-    // that column. Read over the whole strip across the outline, which the rule reaches into, it stays
-    // under the threshold; nothing is printed inside the outline, so its inner side alone has a lower one.
-    const election = demoElection();
-    const { out, truth } = await readGenerated(election, '015703', 1463467681);
-    const dot = truth.targets.find((t) => t.kind === 'hesitation-dot');
-    expect(dot).toMatchObject({ side: 'front', column: 32, row: 16, ambiguous: true, visibleInScan: true });
-    const ours = out.targets.find((t) => t.side === 'front' && t.column === 32 && t.row === 16);
+    // sheet 015703 (a 300 dpi JPEG): a gray notch hangs from the top of the write-in oval of column 32 into
+    // it (looked at in the scan), beside the rule printed right of that column. Read over the whole strip
+    // across the outline, which the rule reaches into, it stays under the threshold; nothing is printed
+    // inside the outline, so its inner side alone has a lower one.
+    const { where, ours, reasons } = await ambiguousTarget('015703', 1463467681, 'hesitation-dot', {
+      column: 32,
+      row: 16,
+    });
     const { edgeInk, edgeInward } = reviewThresholds(defaultCalibration());
     expect(ours?.status).toBe('marginal');
     expect(ours?.edgeInk01).toBeLessThan(edgeInk);
     expect(ours?.edgeInward01).toBeGreaterThanOrEqual(edgeInward);
-    expect(out.reasons).toContainEqual({
+    expect(reasons).toContainEqual({
       type: 'ink-on-outline',
-      contestId: dot?.contestId,
-      optionId: dot?.optionId,
+      ...where,
       fill01: ours?.fill01,
       edgeInk01: ours?.edgeInk01,
       edgeInward01: ours?.edgeInward01,
