@@ -176,6 +176,11 @@ describe('score', async () => {
     expect(out.pages[0]?.warnings).toContainEqual(
       expect.stringMatching(/^a scanner streak runs down the page through \d+ targets? \(near x /),
     );
+    // the overlay says so beside the oval
+    expect(overlaySvg(out, 'front', black.widthPx, black.heightPx)).toContain('>streak taken out</text>');
+    expect(overlaySvg(await readWithFront(page), 'front', page.widthPx, page.heightPx)).not.toContain(
+      'taken out',
+    );
   });
 
   it('a black streak over a quarter of an oval or more sends it to a person, never counted', async () => {

@@ -1,7 +1,8 @@
 /**
  * Overlay: the scanned page with the fitted timing marks and every target outlined in a colour by
- * status and labelled with its fill score, and every write-in area dashed with its ink, as PNG, for people
- * to look at.
+ * status and labelled with its fill score (and with what was taken out of it before it was read: a scanner
+ * streak, a line across the page), and every write-in area dashed with its ink, as PNG, for people to look
+ * at.
  */
 import sharp from 'sharp';
 import type { GrayImage } from '../image.ts';
@@ -69,6 +70,12 @@ export function overlaySvg(
       `<ellipse cx="${t.centrePx.xPx}" cy="${t.centrePx.yPx}" rx="${t.halfWidthPx + 3}" ry="${t.halfHeightPx + 3}" fill="none" stroke="${colour}" stroke-width="3"/>`,
       `<text x="${t.centrePx.xPx + t.halfWidthPx + 5}" y="${t.centrePx.yPx - t.halfHeightPx - 2}" font-family="DejaVu Sans, sans-serif" font-size="${font}" font-weight="bold" fill="${colour}">${t.fill01.toFixed(2)}</text>`,
     );
+    // what was taken out of the oval before it was read, for a person checking the reading against the scan
+    const out = [t.streak ? 'streak' : '', t.pageLine ? 'line' : ''].filter((w) => w !== '').join(', ');
+    if (out)
+      parts.push(
+        `<text x="${t.centrePx.xPx}" y="${t.centrePx.yPx + t.halfHeightPx + font}" text-anchor="middle" font-family="DejaVu Sans, sans-serif" font-size="${Math.round(font * 0.7)}" fill="#e6007e">${out} taken out</text>`,
+      );
   }
   const label = `${escapeXml(sheet.ballotStyleId)} sheet ${sheet.sheetNumber} ${side}${page?.rotated180 ? ' (scanned upside down)' : ''}`;
   parts.push(
