@@ -5,7 +5,9 @@
  * fitted grid; a small local search aligns a ring on the printed oval outline (absorbing a few pixels of
  * misregistration), then the fill is the mean darkness of the oval's interior only, so the printed outline
  * itself scores ~0. Darkness is measured against the local paper level, so uneven illumination and
- * grey scanner backgrounds do not read as ink.
+ * grey scanner backgrounds do not read as ink. Before anything is measured, the oval's window is mended:
+ * paper shaded across it is flattened, and a scanner streak down the page (`streaks.ts`) or a line across
+ * it (`folds.ts`) through it is taken out.
  *
  * Besides how much ink, the same pass over the interior says how it lies, for the interpreter's review
  * reasons: whether it is spread over the oval or sits in one small spot (`inkSpread01`), whether it is
