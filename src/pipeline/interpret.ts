@@ -30,6 +30,7 @@ import {
   type PageInfo,
   type RejectReason,
   type SheetOutcome,
+  TAKEN_OUT_WARNING,
   type TargetReason,
   type TargetResult,
 } from './outcome.ts';
@@ -950,14 +951,14 @@ function isBilevel(page: GrayImage): boolean {
 function streakWarning(streaked: readonly TargetResult[]): string {
   const xs = [...new Set(streaked.map((t) => Math.round(t.centrePx.xPx / 10) * 10))].sort((a, b) => a - b);
   const n = streaked.length;
-  return `a scanner streak runs down the page through ${n} target${n === 1 ? '' : 's'} (near x ${xs.join(', ')} px): each was read with the streak taken out`;
+  return `${TAKEN_OUT_WARNING.streak} through ${n} target${n === 1 ? '' : 's'} (near x ${xs.join(', ')} px): each was read with the streak taken out`;
 }
 
 /** What a page's reader says of the lines across the page taken out of its targets. */
 function pageLineWarning(crossed: readonly TargetResult[]): string {
   const rows = [...new Set(crossed.map((t) => Math.round(t.row)))].sort((a, b) => a - b);
   const n = crossed.length;
-  return `a line across the page (a fold's crease, or one the scanner drew) runs through ${n} target${n === 1 ? '' : 's'} (in row${rows.length === 1 ? '' : 's'} ${rows.join(', ')}): each was read with the line taken out`;
+  return `${TAKEN_OUT_WARNING.pageLine} runs through ${n} target${n === 1 ? '' : 's'} (in row${rows.length === 1 ? '' : 's'} ${rows.join(', ')}): each was read with the line taken out`;
 }
 
 /**

@@ -248,6 +248,15 @@ export type AdjudicationReasonType = AdjudicationReason['type'];
 /** A reason about one target (one option's oval) rather than a contest or the sheet. */
 export type TargetReason = Extract<AdjudicationReason, { optionId: string }>;
 
+/**
+ * How the page warnings start that say something was taken out of targets before they were read: a scanner
+ * streak, a line across the page. The batch counts the sheets whose pages say so by these.
+ */
+export const TAKEN_OUT_WARNING = {
+  streak: 'a scanner streak runs down the page',
+  pageLine: "a line across the page (a fold's crease, or one the scanner drew)",
+} as const;
+
 /** Reasons that send a sheet to a person by default (undervotes and write-ins are only recorded). */
 export const DEFAULT_REVIEW_REASONS: readonly AdjudicationReasonType[] = [
   'overvote',

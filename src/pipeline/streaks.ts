@@ -110,41 +110,46 @@ function gainsCached(image: GrayImage, xa: number, xb: number): Float32Array | u
  */
 function gainsDownPage(image: GrayImage, xa: number, xb: number): Float32Array | undefined {
   const { data, widthPx: W, heightPx: H } = image;
-  const left = xa - 3;
-  const right = xb + 3;
-  if (left < 1 || right > W - 2) return undefined;
+  if (xa - 4 < 0 || xb + 4 > W - 1) return undefined;
   // a first look every 48th row: a rule printed beside the ovals (or one a skewed page slants across the
   // column) is not there in most of them
   const coarse = darkerDownPage(image, xa, xb, 48);
   if (coarse.clear - coarse.darker > Math.max(2, 0.25 * coarse.clear)) return undefined;
   const rows = Math.ceil(H / 3);
+  const { clear, darker } = darkerDownPage(image, xa, xb, 3);
+  if (clear < rows / 4 || darker < STREAK_PAGE_SHARE * clear) return undefined;
+  // a streak: each column's ratio to the paper beside it, over the same rows, and its median
   const width = xb - xa + 3;
   const ratios = new Float32Array(rows * width);
-  let clear = 0;
-  let darker = 0;
+  let n = 0;
   for (let y = 0; y < H; y += 3) {
     const row = y * W;
-    const l = ((data[row + left] as number) + (data[row + left - 1] as number)) / 2;
-    const r = ((data[row + right] as number) + (data[row + right + 1] as number)) / 2;
-    const ref = Math.min(l, r);
-    if (ref < CLEAR_MIN || Math.abs(l - r) > 0.1 * ref) continue;
-    let sum = 0;
-    for (let x = xa; x <= xb; x++) sum += data[row + x] as number;
-    if (sum / (xb - xa + 1) <= ref - Math.max(5, STREAK_DARK * ref)) darker++;
-    for (let k = 0; k < width; k++) ratios[k * rows + clear] = (data[row + xa - 1 + k] as number) / ref;
-    clear++;
+    const ref = paperBeside(data, row, xa, xb);
+    if (ref < 0) continue;
+    for (let k = 0; k < width; k++) ratios[k * rows + n] = (data[row + xa - 1 + k] as number) / ref;
+    n++;
   }
-  if (clear < rows / 4 || darker < STREAK_PAGE_SHARE * clear) return undefined;
   const gains = new Float32Array(width);
   for (let k = 0; k < width; k++) {
-    const column = ratios.subarray(k * rows, k * rows + clear).sort();
-    gains[k] = Math.min(1, column[clear >> 1] as number);
+    const column = ratios.subarray(k * rows, k * rows + n).sort();
+    gains[k] = Math.min(1, column[n >> 1] as number);
   }
   return gains;
 }
 
-/** In the rows every `step` down the page whose paper 3 px either side of columns `xa`..`xb` is clear and
- *  even, how many there are and in how many those columns are darker. */
+/**
+ * The paper 3–4 px either side of columns `xa`..`xb` in the image row starting at `row`: the lesser of the
+ * two sides' levels, or -1 where it is not clear (darker than CLEAR_MIN) and even (within 10 %).
+ */
+function paperBeside(data: Uint8Array, row: number, xa: number, xb: number): number {
+  const l = ((data[row + xa - 3] as number) + (data[row + xa - 4] as number)) / 2;
+  const r = ((data[row + xb + 3] as number) + (data[row + xb + 4] as number)) / 2;
+  const ref = Math.min(l, r);
+  return ref < CLEAR_MIN || Math.abs(l - r) > 0.1 * ref ? -1 : ref;
+}
+
+/** In the rows every `step` down the page with clear, even paper beside columns `xa`..`xb`, how many
+ *  there are and in how many those columns are darker. */
 function darkerDownPage(
   image: GrayImage,
   xa: number,
@@ -156,10 +161,8 @@ function darkerDownPage(
   let darker = 0;
   for (let y = 0; y < H; y += step) {
     const row = y * W;
-    const l = ((data[row + xa - 3] as number) + (data[row + xa - 4] as number)) / 2;
-    const r = ((data[row + xb + 3] as number) + (data[row + xb + 4] as number)) / 2;
-    const ref = Math.min(l, r);
-    if (ref < CLEAR_MIN || Math.abs(l - r) > 0.1 * ref) continue;
+    const ref = paperBeside(data, row, xa, xb);
+    if (ref < 0) continue;
     clear++;
     let sum = 0;
     for (let x = xa; x <= xb; x++) sum += data[row + x] as number;

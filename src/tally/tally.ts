@@ -17,7 +17,7 @@
  * A cross-endorsed candidate (several targets, one option) is one vote per sheet however many are marked.
  */
 import { type Contest, contestOptions, type Election } from '../election/election.ts';
-import type { InterpretedSheet, RejectReason } from '../pipeline/outcome.ts';
+import { type InterpretedSheet, type RejectReason, TAKEN_OUT_WARNING } from '../pipeline/outcome.ts';
 import type { SheetRecord } from './records.ts';
 
 /** `separate`: one option per write-in line (`write-in-0`, ...); `combined`: one `write-in` option. */
@@ -140,11 +140,11 @@ export interface TallyBuilder {
  */
 const SCAN_NOTES: readonly (readonly [string, string])[] = [
   [
-    'a scanner streak runs down the page',
+    TAKEN_OUT_WARNING.streak,
     'A scanner streak (a dark line down the page, dirt on the glass) ran through targets and was taken out before they were read',
   ],
   [
-    'a line across the page',
+    TAKEN_OUT_WARNING.pageLine,
     "A line across the page (a fold's crease, or one the scanner drew) ran through targets and was taken out before they were read",
   ],
 ];
